@@ -22,7 +22,7 @@ demo: $(VENV)/.installed-dev
 	$(BIN)/orlearn demo
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check orlearn tests scripts
+	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
