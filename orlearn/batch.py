@@ -1,0 +1,466 @@
+"""Many solves: executors (local worker processes, Ray), JSONL result files, resume, progress.
+
+Two layers:
+
+* :func:`run_tasks` runs ``fn(task)`` for every task, each in a worker process of its own (a
+  forked child locally, a fresh Ray worker on Ray), ``jobs`` at a time, and yields
+  ``(task, result)`` pairs as they finish. A worker that raises, crashes (segfault, ``os._exit``)
+  or runs past ``timeout`` seconds yields a :class:`TaskError` instead; the batch goes on. Any
+  command can use it (data collection does).
+* :func:`solve_batch` solves instances x rules x seeds with :func:`orlearn.scip.solve` through
+  :func:`run_tasks`, appends every finished :class:`~orlearn.scip.SolveResult` to a JSONL file
+  (flushed and synced at once), and on a rerun skips the solves the file already holds.
+
+Why a process per solve: pyscipopt accumulates native memory over many solves in one process,
+and a crash inside SCIP or a plugin must not take the batch down.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import multiprocessing as mp
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any, Literal
+
+from orlearn.errors import OrlearnError
+from orlearn.scip import (
+    SolveResult,
+    is_learned_rule,
+    parse_params,
+    result_key,
+    validate_rule,
+    validate_settings,
+    validate_time_limit,
+)
+
+log = logging.getLogger(__name__)
+
+Executor = Literal["local", "ray"]
+EXECUTORS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class TaskError:
+    """A task that did not return: it raised, its worker crashed, or it ran out of time."""
+
+    message: str
+    kind: Literal["exception", "crash", "timeout"] = "exception"
+    elapsed: float = 0.0  # seconds from start to failure, as seen by the parent
+
+
+# ---------------------------------------------------------------------------------------------
+# executors
+
+
+def run_tasks(
+    fn: Callable[[Any], Any],
+    tasks: Iterable[Any],
+    *,
+    jobs: int = 1,
+    executor: Executor = "local",
+    address: str | None = None,
+    timeout: float | None = None,
+    preload: Sequence[str] = (),
+) -> Iterator[tuple[Any, Any]]:
+    """Run ``fn(task)`` for every task in its own worker process; yield ``(task, result)``.
+
+    ``fn`` must be a module-level function and its results picklable. ``jobs``: workers at a time.
+    ``timeout``: seconds after which a worker is killed (None: never). A failed task yields a
+    :class:`TaskError`. ``preload``: modules the parent imports first so that forked workers
+    start with them loaded (local executor). ``executor="ray"`` runs on the Ray cluster at
+    ``address`` (a local one when None). Results come in the order they finish.
+    """
+    if jobs < 1:
+        raise OrlearnError(f"jobs must be at least 1, got {jobs}")
+    if timeout is not None and timeout <= 0:
+        raise OrlearnError(f"timeout must be positive, got {timeout}")
+    if executor == "local":
+        for name in preload:
+            importlib.import_module(name)
+        yield from _run_local(fn, list(tasks), jobs, timeout)
+    elif executor == "ray":
+        yield from _run_ray(fn, list(tasks), jobs, address, timeout)
+    else:
+        raise OrlearnError(f"unknown executor '{executor}'; valid: {', '.join(EXECUTORS)}")
+
+
+def _child(fn: Callable[[Any], Any], task: Any, conn: Any) -> None:
+    # The parent handles Ctrl-C (and kills its workers); a child must not die half-way through
+    # sending its result because the terminal's SIGINT reached the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        payload: tuple[str, Any] = ("ok", fn(task))
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent as text
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+        payload = ("error", f"{type(exc).__name__}: {exc}{where}")
+    try:
+        conn.send(payload)
+    except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result
+        conn.send(("error", f"result could not be sent back: {type(exc).__name__}: {exc}"))
+    conn.close()
+
+
+def _exit_message(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"worker killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"worker killed by signal {-code}"
+    return f"worker exited with code {code} before returning a result"
+
+
+@dataclass
+class _Running:
+    task: Any
+    process: Any
+    conn: Any
+    start: float
+    payload: tuple[str, Any] | None = field(default=None)
+
+
+def _run_local(
+    fn: Callable[[Any], Any], tasks: list[Any], jobs: int, timeout: float | None
+) -> Iterator[tuple[Any, Any]]:
+    ctx = mp.get_context("fork")
+    pending = list(reversed(tasks))
+    running: list[_Running] = []
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                task = pending.pop()
+                receiver, sender = ctx.Pipe(duplex=False)
+                process = ctx.Process(target=_child, args=(fn, task, sender), daemon=True)
+                process.start()
+                sender.close()  # the child holds the only writer: EOF when it dies
+                running.append(_Running(task, process, receiver, time.monotonic()))
+            now = time.monotonic()
+            wait_for = None
+            if timeout is not None:
+                wait_for = max(0.0, min(r.start + timeout for r in running) - now)
+            handles = [r.conn for r in running if r.payload is None]
+            handles += [r.process.sentinel for r in running]
+            ready = set(wait(handles, timeout=wait_for))
+            now = time.monotonic()
+            finished: list[tuple[_Running, Any]] = []
+            for run in running:
+                if run.payload is None and run.conn in ready:
+                    try:
+                        run.payload = run.conn.recv()
+                    except (EOFError, OSError):
+                        run.payload = ("crash", None)
+                if run.payload is not None and run.payload[0] != "crash":
+                    # The result is in; the process exits on its own right after sending.
+                    run.process.join(timeout=5)
+                    if run.process.is_alive():
+                        run.process.kill()
+                    status, value = run.payload
+                    result = value if status == "ok" else TaskError(value, "exception", now - run.start)
+                    finished.append((run, result))
+                elif run.process.sentinel in ready and not run.process.is_alive():
+                    run.process.join()
+                    message = _exit_message(run.process.exitcode)
+                    finished.append((run, TaskError(message, "crash", now - run.start)))
+                elif timeout is not None and now - run.start >= timeout:
+                    run.process.kill()
+                    run.process.join()
+                    message = f"worker timed out after {timeout:g} s and was killed"
+                    finished.append((run, TaskError(message, "timeout", now - run.start)))
+            for run, result in finished:
+                running.remove(run)
+                run.conn.close()
+                yield run.task, result
+    finally:
+        for run in running:  # interrupted (Ctrl-C, or the consumer stopped early)
+            if run.process.is_alive():
+                run.process.kill()
+            run.process.join()
+            run.conn.close()
+
+
+def _ray_call(fn: Callable[[Any], Any], task: Any) -> Any:
+    return fn(task)
+
+
+def _run_ray(
+    fn: Callable[[Any], Any],
+    tasks: list[Any],
+    jobs: int,
+    address: str | None,
+    timeout: float | None,
+) -> Iterator[tuple[Any, Any]]:
+    try:
+        import ray
+        from ray.exceptions import GetTimeoutError, RayError, RayTaskError
+    except ImportError as exc:
+        raise OrlearnError("the ray executor needs Ray: pip install 'orlearn[ray]'") from exc
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        try:
+            if address is None:
+                ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(address=address, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = address or "a local Ray"
+            raise OrlearnError(f"cannot start or reach {where}: {exc}") from exc
+    # max_calls=1: every task gets a fresh worker process (native memory never piles up).
+    remote = ray.remote(max_calls=1, num_cpus=1, max_retries=0)(_ray_call)
+    fn_ref = ray.put(fn)
+    pending = list(reversed(tasks))
+    running: dict[Any, tuple[Any, float]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                task = pending.pop()
+                running[remote.remote(fn_ref, task)] = (task, time.monotonic())
+            wait_for = None
+            if timeout is not None:
+                earliest = min(start for _, start in running.values())
+                wait_for = max(0.05, earliest + timeout - time.monotonic())
+            done, _ = ray.wait(list(running), num_returns=1, timeout=wait_for)
+            now = time.monotonic()
+            for ref in done:
+                task, start = running.pop(ref)
+                try:
+                    result = ray.get(ref, timeout=60)
+                except RayTaskError as exc:
+                    cause = exc.cause if exc.cause is not None else exc
+                    result = TaskError(f"{type(cause).__name__}: {cause}", "exception", now - start)
+                except (RayError, GetTimeoutError) as exc:
+                    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                    result = TaskError(f"{type(exc).__name__}: {first_line}", "crash", now - start)
+                yield task, result
+            if timeout is not None:
+                for ref, (task, start) in list(running.items()):
+                    if now - start >= timeout:
+                        ray.cancel(ref, force=True)
+                        del running[ref]
+                        message = f"worker timed out after {timeout:g} s and was killed"
+                        yield task, TaskError(message, "timeout", now - start)
+    finally:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        if started_here:
+            ray.shutdown()
+
+
+# ---------------------------------------------------------------------------------------------
+# solve batches
+
+
+@dataclass(frozen=True)
+class SolveTask:
+    """One solve of a batch (the unit a worker runs)."""
+
+    instance: str
+    rule: str
+    settings: str = "default"
+    params: tuple[tuple[str, Any], ...] = ()
+    seed: int = 0
+    time_limit: float | None = None
+    threads: int = 1
+
+    def key(self) -> tuple[str, str, str, str, int, float | None]:
+        return result_key(
+            self.instance, self.rule, self.settings, dict(self.params), self.seed, self.time_limit
+        )
+
+    def error_result(self, message: str, wall_time: float = 0.0) -> SolveResult:
+        return SolveResult(
+            instance=self.instance,
+            rule=self.rule,
+            settings=self.settings,
+            params=dict(self.params),
+            seed=self.seed,
+            time_limit=self.time_limit,
+            status="error",
+            wall_time=wall_time,
+            message=message,
+        )
+
+
+def solve_task(task: SolveTask) -> SolveResult:
+    """Run one solve in a worker: bad input becomes an error result, SCIP's chatter is muted."""
+    from orlearn.scip import _solve
+
+    # SCIP's reader prints its complaints to stdout; the parent's progress bar owns the terminal.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    start = time.perf_counter()
+    try:
+        return _solve(
+            task.instance,
+            task.rule,
+            task.settings,
+            dict(task.params),
+            task.time_limit,
+            task.seed,
+            task.threads,
+            catch_ctrlc=False,
+        )
+    except OrlearnError as exc:
+        return task.error_result(str(exc), time.perf_counter() - start)
+
+
+def read_results(path: str | Path) -> list[SolveResult]:
+    """All valid results in a JSONL file, in file order; bad lines are logged and skipped."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    results = []
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                results.append(SolveResult.from_dict(json.loads(raw)))
+            except (ValueError, TypeError) as exc:
+                log.warning("%s:%d: skipped an unreadable line (%s)", path, number, exc)
+    return results
+
+
+def _drop_partial_last_line(path: Path) -> None:
+    """Cut a last line that a hard kill left without its newline (never touches whole lines)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return
+        # Walk back to the previous newline; everything after it is the broken fragment.
+        pos = size
+        block = 4096
+        while pos > 0:
+            step = min(block, pos)
+            pos -= step
+            fh.seek(pos)
+            chunk = fh.read(step)
+            index = chunk.rfind(b"\n")
+            if index >= 0:
+                pos += index + 1
+                break
+        log.warning("%s: dropped a truncated last line (%d bytes)", path, size - pos)
+        fh.truncate(pos)
+
+
+def _interleave(
+    instances: Sequence[str], rules: Sequence[str], seeds: Sequence[int]
+) -> Iterator[tuple[str, str, int]]:
+    # Rules alternate for each instance, so a partial run compares rules on the same instances
+    # and machine-load drift hits every rule alike.
+    for instance in instances:
+        for seed in seeds:
+            for rule in rules:
+                yield instance, rule, seed
+
+
+def solve_batch(
+    instances: Sequence[str | Path],
+    rules: Sequence[str] = ("relpscost",),
+    *,
+    settings: str = "default",
+    params: dict[str, Any] | list[str] | None = None,
+    seeds: Sequence[int] = (0,),
+    time_limit: float | None = None,
+    jobs: int = 1,
+    executor: Executor = "local",
+    address: str | None = None,
+    output: str | Path | None = None,
+    resume: bool = True,
+    retry_errors: bool = False,
+    timeout_margin: float = 30.0,
+    threads: int = 1,
+    progress: bool = True,
+    on_result: Callable[[SolveResult], None] | None = None,
+) -> list[SolveResult]:
+    """Solve every instance under every rule (and seed); return one result per solve.
+
+    Everything is validated before the first solve (rules, settings, params, time limit,
+    executor). Results are appended to ``output`` (JSONL, one :class:`SolveResult` per line) as
+    they finish; with ``resume`` the solves already in the file are not repeated (errors are
+    retried when ``retry_errors``). Each worker is killed after ``time_limit + timeout_margin``
+    seconds. Returns the results in task order (instance, seed, rule), the reused ones included.
+    """
+    if not instances:
+        raise OrlearnError("no instances to solve")
+    if not rules:
+        raise OrlearnError("no branching rule given")
+    if len(set(rules)) != len(rules):
+        raise OrlearnError(f"a branching rule is given twice: {', '.join(rules)}")
+    for rule in rules:
+        validate_rule(rule)
+    validate_settings(settings)
+    validate_time_limit(time_limit)
+    typed = parse_params(params)
+    if executor not in EXECUTORS:
+        raise OrlearnError(f"unknown executor '{executor}'; valid: {', '.join(EXECUTORS)}")
+    if jobs < 1:
+        raise OrlearnError(f"--jobs must be at least 1, got {jobs}")
+
+    tasks = [
+        SolveTask(str(inst), rule, settings, tuple(sorted(typed.items())), int(seed), time_limit, threads)
+        for inst, rule, seed in _interleave([str(i) for i in instances], rules, seeds)
+    ]
+    done: dict[tuple, SolveResult] = {}
+    out_path = Path(output) if output is not None else None
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        _drop_partial_last_line(out_path)
+        if resume:
+            wanted = {task.key() for task in tasks}
+            for result in read_results(out_path):
+                key = result.key()
+                if key in wanted and not (retry_errors and result.status == "error"):
+                    done[key] = result
+    todo = [task for task in tasks if task.key() not in done]
+    if done:
+        log.info("resuming: %d of %d solves already in %s", len(done), len(tasks), out_path)
+
+    preload = ["pyscipopt", "orlearn.scip"]
+    if any(is_learned_rule(rule) for rule in rules):
+        preload += ["torch", "orlearn.branching.rule"]
+    timeout = None if time_limit is None else time_limit + timeout_margin
+
+    from orlearn.progress import progress_bar
+
+    fh = out_path.open("a", encoding="utf-8") if out_path is not None else None
+    errors = 0
+    try:
+        with progress_bar("solving", len(tasks), disable=not progress) as advance:
+            if done:
+                advance(len(done), status=f"{len(done)} reused")
+            for task, outcome in run_tasks(
+                solve_task, todo, jobs=jobs, executor=executor, address=address,
+                timeout=timeout, preload=preload,
+            ):
+                if isinstance(outcome, TaskError):
+                    result = task.error_result(outcome.message, outcome.elapsed)
+                else:
+                    result = outcome
+                done[task.key()] = result
+                if fh is not None:
+                    fh.write(json.dumps(result.to_dict()) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                errors += result.status == "error"
+                if on_result is not None:
+                    on_result(result)
+                status = f"{Path(task.instance).name} {task.rule}: {result.status}"
+                advance(1, status=status + (f" ({errors} errors)" if errors else ""))
+    finally:
+        if fh is not None:
+            fh.close()
+    return [done[task.key()] for task in tasks if task.key() in done]
