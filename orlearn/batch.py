@@ -208,9 +208,12 @@ def _run_ray(
     if started_here:
         try:
             if address is None:
-                ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False)
+                ray.init(
+                    num_cpus=jobs, include_dashboard=False, log_to_driver=False,
+                    logging_level=logging.WARNING,
+                )
             else:
-                ray.init(address=address, log_to_driver=False)
+                ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = address or "a local Ray"
             raise OrlearnError(f"cannot start or reach {where}: {exc}") from exc
@@ -429,7 +432,7 @@ def solve_batch(
     if done:
         log.info("resuming: %d of %d solves already in %s", len(done), len(tasks), out_path)
 
-    preload = ["pyscipopt", "orlearn.scip"]
+    preload = ["pyscipopt", "orlearn.scip", "orlearn.milp.io"]
     if any(is_learned_rule(rule) for rule in rules):
         preload += ["torch", "orlearn.branching.rule"]
     timeout = None if time_limit is None else time_limit + timeout_margin

@@ -279,12 +279,6 @@ def _finite(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) or abs(value) >= 1e20 else value
 
 
-def _read(path: Path) -> pyscipopt.Model:
-    from orlearn.milp.io import read_model
-
-    return read_model(path)
-
-
 def solve(
     instance: str | Path | pyscipopt.Model,
     branching: str = "relpscost",
@@ -321,6 +315,8 @@ def _solve(
 ) -> SolveResult:
     import pyscipopt
 
+    from orlearn.milp.io import read_model  # imported before the clock starts (fresh workers)
+
     start = time.perf_counter()
     validate_settings(settings)
     validate_time_limit(time_limit)
@@ -334,7 +330,7 @@ def _solve(
         name = model.getProbName()
     else:
         name = str(instance)
-        model = _read(Path(instance))
+        model = read_model(Path(instance))
     if model.getNVars() == 0:
         raise OrlearnError(f"{name}: empty model (no variables)")
 
