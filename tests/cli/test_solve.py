@@ -1,0 +1,122 @@
+"""`orlearn solve` end to end on tiny instances: table, JSONL, resume, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pyscipopt
+import pytest
+
+from orlearn.cli import main
+
+
+def write_market_split(path: Path, n: int, seed: int) -> Path:
+    rng = random.Random(seed)
+    model = pyscipopt.Model(path.stem)
+    model.hideOutput()
+    x = [model.addVar(vtype="B") for _ in range(n)]
+    slack = []
+    for _ in range(2):
+        a = [rng.randint(0, 99) for _ in range(n)]
+        plus, minus = model.addVar(lb=0), model.addVar(lb=0)
+        model.addCons(pyscipopt.quicksum(a[j] * x[j] for j in range(n)) + plus - minus == sum(a) // 2)
+        slack += [plus, minus]
+    model.setObjective(pyscipopt.quicksum(slack))
+    model.writeProblem(str(path), verbose=False)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    root = tmp_path / "instances"
+    root.mkdir()
+    for k in range(3):
+        write_market_split(root / f"ms{k}.mps", 12, k)
+    return root
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_solve_compares_rules_and_resumes(folder, tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    md = tmp_path / "table.md"
+    png = tmp_path / "profile.png"
+    argv = ["solve", str(folder), "-b", "relpscost", "-b", "pscost", "--settings", "gasse",
+            "-j", "2", "--time-limit", "30", "-o", str(out), "-q", "--markdown", str(md),
+            "--profile", str(png)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "relpscost" in printed and "pscost" in printed and "3/3" in printed
+    records = lines(out)
+    assert len(records) == 6
+    assert {(Path(r["instance"]).name, r["rule"]) for r in records} == {
+        (f"ms{k}.mps", rule) for k in range(3) for rule in ("relpscost", "pscost")
+    }
+    assert all(r["status"] == "optimal" and r["settings"] == "gasse" for r in records)
+    assert md.read_text().startswith("| rule | solved |")
+    assert png.exists()
+    assert main(argv) == 0  # the rerun finds everything done
+    assert len(lines(out)) == 6
+
+
+def test_solve_one_file_with_params_and_seed(folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    assert main(["solve", str(folder / "ms0.mps"), "--param", "limits/nodes=1", "--seed", "4",
+                 "-o", str(out), "-q"]) == 0
+    (record,) = lines(out)
+    assert record["params"] == {"limits/nodes": 1} and record["seed"] == 4
+    assert record["status"] in {"node_limit", "optimal"}
+
+
+def test_statuses_and_errors_in_one_batch(folder, tmp_path, capsys):
+    infeasible = pyscipopt.Model("infeasible")
+    x = infeasible.addVar(vtype="I", ub=5)
+    infeasible.addCons(2 * x == 3)
+    infeasible.hideOutput()
+    infeasible.writeProblem(str(folder / "infeasible.lp"), verbose=False)
+    (folder / "corrupt.mps").write_text("ROWS\n nonsense here\n")
+    out = tmp_path / "r.jsonl"
+    assert main(["solve", str(folder), "-o", str(out), "-q"]) == 1  # one solve ended in error
+    status = {Path(r["instance"]).name: r["status"] for r in lines(out)}
+    assert status == {"corrupt.mps": "error", "infeasible.lp": "infeasible", "ms0.mps": "optimal",
+                      "ms1.mps": "optimal", "ms2.mps": "optimal"}
+    err = capsys.readouterr().err
+    assert "corrupt.mps [relpscost]" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["-b", "nosuch"], "unknown branching rule 'nosuch'; valid: "),
+        (["--param", "limits/tim=3"], "unknown SCIP parameter 'limits/tim'"),
+        (["--param", "limits/time=-3"], "SCIP refuses limits/time=-3"),
+        (["--time-limit", "0"], "time limit must be a positive number"),
+        (["--time-limit", "-1"], "time limit must be a positive number"),
+        (["--settings", "fast"], "unknown settings 'fast'"),
+        (["--jobs", "0"], "--jobs must be at least 1"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(folder, tmp_path, capsys, extra, message):
+    out = tmp_path / "r.jsonl"
+    assert main(["solve", str(folder), "-o", str(out), "-q", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("orlearn: error: ") and message in err
+    assert "\n" not in err
+    assert not out.exists()
+
+
+def test_missing_path_exits_2(tmp_path, capsys):
+    assert main(["solve", str(tmp_path / "nowhere.mps"), "-o", str(tmp_path / "r.jsonl")]) == 2
+    assert capsys.readouterr().err.startswith("orlearn: error: ")
+
+
+def test_bad_input_keeps_earlier_results(folder, tmp_path):
+    out = tmp_path / "r.jsonl"
+    assert main(["solve", str(folder), "-o", str(out), "-q"]) == 0
+    before = out.read_text()
+    assert main(["solve", str(folder), "-o", str(out), "-q", "-b", "nosuch"]) == 2
+    assert out.read_text() == before

@@ -1,0 +1,120 @@
+"""Shifted geometric means, the per-rule summary and its renderings, performance profiles."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+
+from orlearn.metrics import (
+    performance_profile,
+    shifted_geometric_mean,
+    summarize,
+    summary_markdown,
+    summary_table,
+)
+from orlearn.scip import SolveResult
+
+times = st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), min_size=1, max_size=30)
+
+
+def test_shifted_geometric_mean_by_hand():
+    assert shifted_geometric_mean([1, 3], 1) == pytest.approx(math.sqrt(2 * 4) - 1)
+    assert shifted_geometric_mean([10, 1000], 10) == pytest.approx(math.sqrt(20 * 1010) - 10)
+    assert shifted_geometric_mean([0, 0, 0], 1) == pytest.approx(0)
+    assert math.isnan(shifted_geometric_mean([], 1))
+    with pytest.raises(ValueError):
+        shifted_geometric_mean([-2.0], 1)
+
+
+@given(times, st.floats(min_value=0.1, max_value=100))
+def test_mean_lies_between_min_and_arithmetic_mean(values, shift):
+    mean = shifted_geometric_mean(values, shift)
+    tol = 1e-9 * (1 + max(values))
+    assert min(values) - tol <= mean <= sum(values) / len(values) + tol
+
+
+@given(st.floats(min_value=0, max_value=1e6), st.integers(1, 20), st.floats(0.1, 10))
+def test_mean_of_a_constant_is_the_constant(value, n, shift):
+    assert shifted_geometric_mean([value] * n, shift) == pytest.approx(value, rel=1e-9, abs=1e-9)
+
+
+@given(times, st.floats(min_value=0, max_value=1e3))
+def test_mean_grows_with_the_values(values, extra):
+    bigger = [v + extra for v in values]
+    assert shifted_geometric_mean(bigger, 1) >= shifted_geometric_mean(values, 1) - 1e-9
+
+
+@given(times)
+def test_mean_ignores_order(values):
+    assert shifted_geometric_mean(values, 1) == pytest.approx(
+        shifted_geometric_mean(list(reversed(values)), 1)
+    )
+
+
+def res(instance, rule, time, nodes, status="optimal", limit=10.0, **kw):
+    return SolveResult(instance=instance, rule=rule, status=status, solving_time=time,
+                       wall_time=time, nodes=nodes, time_limit=limit, **kw)
+
+
+RESULTS = [
+    res("a", "A", 1.0, 10), res("a", "B", 3.0, 30),
+    res("b", "A", 7.0, 100), res("b", "B", 1.0, 5),
+    res("c", "A", 10.0, 500, status="time_limit"), res("c", "B", 4.0, 40),
+    res("d", "B", 0.5, 1),  # A never ran on d: d is not compared
+]
+
+
+def test_summary_by_hand():
+    a, b = summarize(RESULTS, ["A", "B"])
+    assert (a.rule, a.instances, a.solved, a.wins) == ("A", 3, 2, 1)
+    assert (b.rule, b.instances, b.solved, b.wins) == ("B", 3, 3, 2)
+    assert a.time == pytest.approx((2 * 8 * 11) ** (1 / 3) - 1)  # the unsolved one counts 10 s
+    assert b.time == pytest.approx((4 * 2 * 5) ** (1 / 3) - 1)
+    # nodes: only on a and b, which both rules solved (10-shifted)
+    assert a.nodes == pytest.approx(math.sqrt(20 * 110) - 10)
+    assert b.nodes == pytest.approx(math.sqrt(40 * 15) - 10)
+    assert a.time_ratio == 1
+    assert b.time_ratio == pytest.approx(b.time / a.time)
+    assert a.fallbacks is None and a.errors == 0
+
+
+def test_ties_win_for_both_and_errors_count_as_the_limit():
+    rows = summarize([
+        res("a", "A", 2.0, 1), res("a", "B", 2.0, 1),
+        res("b", "A", 0.1, 1, status="error"), res("b", "B", 5.0, 1),
+    ])
+    a, b = rows
+    assert (a.wins, b.wins) == (1, 2)
+    assert a.errors == 1
+    assert a.time == pytest.approx(math.sqrt(3 * 11) - 1)
+
+
+def test_fallbacks_column_and_renderings(tmp_path):
+    results = [
+        res("a", "gnn", 1.0, 10, branching_stats={"learned_calls": 9, "fallbacks": 2}),
+        res("a", "relpscost", 2.0, 10),
+        res("b", "gnn", 1.0, 10, branching_stats={"learned_calls": 5, "fallbacks": 1}),
+        res("b", "relpscost", 1.0, 10),
+    ]
+    summary = summarize(results)
+    assert [row.fallbacks for row in summary] == [3, None]
+    markdown = summary_markdown(summary)
+    assert markdown.splitlines()[0] == (
+        "| rule | solved | time (s) | nodes | wins | time / gnn | fallbacks |"
+    )
+    assert markdown.splitlines()[2] == "| gnn | 2/2 | 1.00 | 10.0 | 2 | 1.00 | 3 |"
+    assert markdown.splitlines()[3].startswith("| relpscost | 2/2 | 1.45 | 10.0 | 1 | 1.45 | - |")
+    console = Console(record=True, width=120)
+    console.print(summary_table(summary, title="t"))
+    text = console.export_text()
+    assert "gnn" in text and "relpscost" in text and "fallbacks" in text
+    png = performance_profile(results, tmp_path / "profile.png")
+    assert png is not None and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_empty_summary():
+    assert summarize([]) == []
