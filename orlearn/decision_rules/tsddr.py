@@ -1,0 +1,253 @@
+"""TS-DDR: train a decision rule through the Lagrangian duals of the deterministic equivalent.
+
+For a batch of S sampled scenarios the rule proposes targets xhat (S x T x n); each scenario's
+deterministic equivalent with target constraints ``x_t + delta = xhat_t`` is solved and its
+optimal cost Q^s(xhat^s) returned. By the envelope theorem dQ^s/dxhat_t = lambda_t^s, the dual
+of the target constraint, so :class:`TargetCost` hands the duals to autograd as the gradient and
+the rule's parameters get (1/S) sum_s sum_t lambda_t^s dxhat_t^s/dtheta. A scenario whose solve
+fails contributes no cost and a zero gradient, and is counted.
+
+The slack penalty is annealed geometrically from ``penalty_start`` to ``penalty_end`` over the
+first ``anneal_fraction`` of the iterations; validation always uses ``penalty_end``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from orlearn.decision_rules.policies import DecisionRule
+from orlearn.decision_rules.solver import SolveError
+from orlearn.decision_rules.stage import DeterministicEquivalent, MultistageProblem
+from orlearn.errors import OrlearnError
+
+log = logging.getLogger(__name__)
+
+Sampler = Callable[[int, np.random.Generator], np.ndarray]
+
+
+@dataclass
+class BatchSolve:
+    """Per-scenario results of the last forward solve (read by the trainer for logging)."""
+
+    operating: np.ndarray
+    penalty: np.ndarray
+    failures: int = 0
+
+
+class TargetCost(torch.autograd.Function):
+    """costs (S,) = Q^s(targets^s) through the deterministic equivalent; gradient = duals."""
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        targets: torch.Tensor,
+        uncertainty: np.ndarray,
+        de: DeterministicEquivalent,
+        penalty: float,
+        record: BatchSolve | None = None,
+    ) -> torch.Tensor:
+        xhat = targets.detach().cpu().double().numpy()
+        S = xhat.shape[0]
+        costs = np.zeros(S)
+        duals = np.zeros_like(xhat)
+        operating, pen = np.full(S, np.nan), np.full(S, np.nan)
+        failures = 0
+        for s in range(S):
+            try:
+                sol = de.solve(uncertainty[s], xhat[s], penalty)
+            except SolveError as exc:
+                failures += 1
+                log.warning("scenario %d: %s; its gradient is zeroed", s, exc)
+                continue
+            costs[s] = sol.total_cost
+            duals[s] = sol.target_duals
+            operating[s], pen[s] = sol.operating_cost, sol.penalty_cost
+        if record is not None:
+            record.operating, record.penalty, record.failures = operating, pen, failures
+        ctx.save_for_backward(torch.as_tensor(duals, dtype=targets.dtype))
+        return torch.as_tensor(costs, dtype=targets.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad_costs: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+        (duals,) = ctx.saved_tensors
+        return grad_costs[:, None, None] * duals, None, None, None, None
+
+
+def target_cost(
+    targets: torch.Tensor,
+    uncertainty: np.ndarray,
+    de: DeterministicEquivalent,
+    penalty: float,
+    record: BatchSolve | None = None,
+) -> torch.Tensor:
+    """Differentiable optimal costs (S,) of the scenarios for the given targets (S x T x n)."""
+    if not torch.isfinite(targets).all():
+        raise OrlearnError("the policy produced NaN or infinite targets (lower the learning rate)")
+    return TargetCost.apply(targets, uncertainty, de, penalty, record)
+
+
+@dataclass
+class TrainConfig:
+    """TS-DDR training settings (costs in the problem's units, penalty per unit of slack)."""
+
+    iterations: int = 200
+    batch_size: int = 8
+    learning_rate: float = 1e-2
+    penalty_end: float = 1e4
+    penalty_start: float | None = None  # default penalty_end / 10
+    anneal_fraction: float = 0.5
+    validation_scenarios: int = 32
+    validate_every: int = 10
+    seed: int = 0
+
+
+@dataclass
+class TrainResult:
+    """Learning curves and the best validation score (the rule keeps the best weights)."""
+
+    curves: dict[str, list[float]] = field(default_factory=dict)
+    best_validation: float = float("inf")
+    iterations: int = 0
+    seconds: float = 0.0
+    failures: int = 0
+
+
+def penalty_at(config: TrainConfig, iteration: int) -> float:
+    """The slack penalty used at ``iteration`` (0-based)."""
+    start = config.penalty_start if config.penalty_start is not None else config.penalty_end / 10
+    ramp = max(1, int(config.anneal_fraction * config.iterations))
+    frac = min(1.0, iteration / ramp)
+    return float(start * (config.penalty_end / start) ** frac) if start > 0 else config.penalty_end
+
+
+def train_tsddr(
+    problem: MultistageProblem,
+    rule: DecisionRule,
+    config: TrainConfig,
+    *,
+    sampler: Sampler | None = None,
+    checkpoint: str | Path | None = None,
+    progress: Callable[..., None] | None = None,
+) -> TrainResult:
+    """Train ``rule`` in place with Adam; ends holding the best validated weights.
+
+    ``sampler(n, rng)`` draws training scenarios (default: the problem's stagewise-independent
+    uncertainty); validation scenarios always come from the problem's uncertainty. With a
+    ``checkpoint`` path, progress is saved every ``validate_every`` iterations and a run started
+    with the same path resumes from it. ``progress(status=...)`` is called once per iteration.
+    """
+    if config.iterations < 1 or config.batch_size < 1:
+        raise OrlearnError("iterations and batch_size must be at least 1")
+    if rule.n_stages != problem.n_stages or rule.n_state != problem.n_state:
+        raise OrlearnError(
+            f"the rule is for {rule.n_stages} stages and {rule.n_state} states, the problem has "
+            f"{problem.n_stages} and {problem.n_state}"
+        )
+    sampler = sampler or problem.uncertainty.sample
+    de = DeterministicEquivalent(problem)
+    optimizer = torch.optim.Adam(rule.parameters(), lr=config.learning_rate)
+    val_w = problem.uncertainty.sample(config.validation_scenarios, np.random.default_rng([config.seed, 10**6]))
+    result = TrainResult(curves={"train cost": [], "train penalty": [], "validation cost": []})
+    best_state = copy.deepcopy(rule.state_dict())
+    start_iteration = 0
+    ckpt = Path(checkpoint) if checkpoint else None
+    if ckpt is not None and ckpt.is_file():
+        state = torch.load(ckpt, map_location="cpu", weights_only=False)
+        if state.get("config") != asdict(config):
+            raise OrlearnError(f"checkpoint {ckpt} was made with other settings; delete it or change the path")
+        rule.load_state_dict(state["rule"])
+        optimizer.load_state_dict(state["optimizer"])
+        best_state, result = state["best"], state["result"]
+        start_iteration = result.iterations
+        log.info("resuming from %s at iteration %d", ckpt, start_iteration)
+        if progress is not None:
+            progress(n=start_iteration, status="resumed")
+    t0 = time.perf_counter() - result.seconds
+    record = BatchSolve(np.zeros(0), np.zeros(0))
+    for it in range(start_iteration, config.iterations):
+        rng = np.random.default_rng([config.seed, it])  # the same batches after a resume
+        w = sampler(config.batch_size, rng)
+        penalty = penalty_at(config, it)
+        rule.train()
+        targets = rule(torch.as_tensor(w, dtype=torch.float32))
+        costs = target_cost(targets, w, de, penalty, record)
+        ok = torch.as_tensor(np.isfinite(record.operating))
+        result.failures += record.failures
+        if ok.any():
+            loss = costs[ok].mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        result.curves["train cost"].append(float(np.nanmean(record.operating)))
+        result.curves["train penalty"].append(float(np.nanmean(record.penalty)))
+        result.iterations = it + 1
+        last = it + 1 == config.iterations
+        if (it + 1) % config.validate_every == 0 or last:
+            score = validate(problem, rule, val_w, de, config.penalty_end)
+            result.curves["validation cost"].append(score)
+            if score < result.best_validation:
+                result.best_validation = score
+                best_state = copy.deepcopy(rule.state_dict())
+            result.seconds = time.perf_counter() - t0
+            if ckpt is not None:
+                _save_checkpoint(ckpt, rule, optimizer, best_state, result, config)
+        if progress is not None:
+            progress(
+                status=f"cost {result.curves['train cost'][-1]:.6g} penalty {penalty:.3g} "
+                f"best val {result.best_validation:.6g}"
+            )
+    result.seconds = time.perf_counter() - t0
+    rule.load_state_dict(best_state)
+    rule.eval()
+    return result
+
+
+def validate(
+    problem: MultistageProblem,
+    rule: DecisionRule,
+    scenarios: np.ndarray,
+    de: DeterministicEquivalent,
+    penalty: float,
+) -> float:
+    """Mean deterministic-equivalent cost (operating + slack penalty) of the rule's targets."""
+    rule.eval()
+    with torch.no_grad():
+        targets = rule(torch.as_tensor(scenarios, dtype=torch.float32))
+    record = BatchSolve(np.zeros(0), np.zeros(0))
+    target_cost(targets, scenarios, de, penalty, record)
+    total = record.operating + record.penalty
+    if not np.isfinite(total).any():
+        raise OrlearnError("every validation scenario failed to solve")
+    return float(np.nanmean(total))
+
+
+def _save_checkpoint(
+    path: Path,
+    rule: DecisionRule,
+    optimizer: torch.optim.Optimizer,
+    best_state: dict,
+    result: TrainResult,
+    config: TrainConfig,
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(
+        {
+            "rule": rule.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "best": best_state,
+            "result": result,
+            "config": asdict(config),
+        },
+        tmp,
+    )
+    tmp.replace(path)
