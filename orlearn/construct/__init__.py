@@ -1,0 +1,1 @@
+"""Constructive neural solvers with bisimulation quotienting (BQ-NCO) for TSP, ATSP, CVRP, OP, KP."""

@@ -1,0 +1,112 @@
+"""The BQ-NCO policy: a transformer encoder over the reduced state's tokens and a linear head
+giving one logit per action. There is no decoder: the whole network re-runs on the shrinking
+sub-problem at every construction step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from orlearn.construct.problems import Problem
+
+# Defaults sized for the 2-core CPU machine (MEASURED.md: the paper's d=192 x 9 layers trains at
+# ~6 samples/s there). d=128 x 4 layers keeps a training step on 128 sub-problems of <= 100 tokens
+# in about a second and the policy file under 5 MB.
+DEFAULTS: dict[str, Any] = {"d_model": 128, "n_layers": 4, "n_heads": 8, "d_ff": 512}
+
+
+class EncoderLayer(nn.Module):
+    """Pre-norm transformer layer; ``bias`` (B, heads, L, L) is added to the attention scores."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int) -> None:
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError("d_model must be a multiple of n_heads")
+        self.n_heads = n_heads
+        self.norm1 = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.ff = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model))
+
+    def forward(self, h: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        b, length, d = h.shape
+        q, k, v = (
+            self.qkv(self.norm1(h)).reshape(b, length, 3, self.n_heads, d // self.n_heads)
+            .permute(2, 0, 3, 1, 4)
+        )
+        a = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        h = h + self.out(a.transpose(1, 2).reshape(b, length, d))
+        return h + self.ff(self.norm2(h))
+
+
+class BQPolicy(nn.Module):
+    """Token features (B, L, F) -> masked logits (B, L * actions_per_token)."""
+
+    def __init__(
+        self,
+        n_features: int,
+        actions_per_token: int,
+        *,
+        d_model: int = 128,
+        n_layers: int = 4,
+        n_heads: int = 8,
+        d_ff: int = 512,
+        bias_channels: int = 0,
+    ) -> None:
+        super().__init__()
+        self.actions_per_token = actions_per_token
+        self.n_heads = n_heads
+        self.embed = nn.Linear(n_features, d_model)
+        self.layers = nn.ModuleList(EncoderLayer(d_model, n_heads, d_ff) for _ in range(n_layers))
+        # Problems given by a matrix (ATSP) add a learned per-head, per-layer attention bias.
+        self.bias = (
+            nn.ModuleList(nn.Linear(bias_channels, n_heads) for _ in range(n_layers))
+            if bias_channels
+            else None
+        )
+        self.norm = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, actions_per_token)
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        b, length, _ = x.shape
+        h = self.embed(x)
+        for i, layer in enumerate(self.layers):
+            attn = None
+            if self.bias is not None and bias is not None:
+                attn = self.bias[i](bias).permute(0, 3, 1, 2)
+            h = layer(h, attn)
+        logits = self.head(self.norm(h)).reshape(b, length * self.actions_per_token)
+        return logits.masked_fill(~mask.reshape(b, -1), float("-inf"))
+
+
+def build_model(problem: Problem, hyperparameters: dict[str, Any]) -> BQPolicy:
+    """A policy for ``problem`` with ``hyperparameters`` (missing keys take :data:`DEFAULTS`)."""
+    hp = {**DEFAULTS, **{k: v for k, v in hyperparameters.items() if k in DEFAULTS}}
+    return BQPolicy(
+        problem.n_features,
+        problem.actions_per_token,
+        bias_channels=problem.attention_bias_channels,
+        **hp,
+    )
+
+
+def policy_logits(model: BQPolicy, problem: Problem, state: Any) -> torch.Tensor:
+    """Masked logits (B, L * A) of ``model`` on ``state``."""
+    return model(problem.features(state), problem.mask(state), problem.attention_bias(state))
+
+
+def load_model(path: str, problem: Problem) -> tuple[BQPolicy, dict[str, Any]]:
+    """Load a shipped or trained policy for ``problem`` (refuses one made for another problem)."""
+    from orlearn.policy_file import load_policy
+
+    pf = load_policy(path, kind=f"construct/{problem.name}", feature_version=problem.feature_version)
+    model = build_model(problem, pf.hyperparameters)
+    model.load_state_dict(pf.state_dict)
+    model.eval()
+    return model, pf.metadata

@@ -1,0 +1,207 @@
+"""Imitation training with BQ's sub-path augmentation, checkpoints, early stopping, resume.
+
+Every suffix of an expert solution is itself an expert solution of the reduced sub-problem, so a
+training sample is (instance, random prefix length t): the state after the expert's first t
+steps and, as target, the expert's step t+1 (cross-entropy), or for KP every item of the optimal
+set still to be taken (multi-label: maximise the probability mass on the correct items).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from orlearn.construct.decode import solve
+from orlearn.construct.labels import DEFAULT_CACHE, label_instances
+from orlearn.construct.model import DEFAULTS, build_model, policy_logits
+from orlearn.construct.problems import get_problem
+from orlearn.curves import save_learning_curves
+from orlearn.errors import OrlearnError
+from orlearn.policy_file import PolicyFile, save_policy
+from orlearn.progress import progress_bar
+from orlearn.seeding import seed_everything
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a training run depends on (stored in the checkpoint and the model card)."""
+
+    problem: str
+    out: str  # the policy file to write (.pt)
+    n: int = 100  # training instance size
+    train_instances: int = 800
+    val_instances: int = 32
+    label_time: float = 0.5  # expert seconds per instance
+    seed: int = 0
+    d_model: int = DEFAULTS["d_model"]
+    n_layers: int = DEFAULTS["n_layers"]
+    n_heads: int = DEFAULTS["n_heads"]
+    d_ff: int = DEFAULTS["d_ff"]
+    batch_size: int = 128
+    lr: float = 2e-4
+    epochs: int = 100
+    steps_per_epoch: int = 100
+    patience: int = 10  # epochs without a better validation gap before stopping
+    max_minutes: float | None = None  # stop (resumably) after this much training time
+    workers: int = 1  # label processes
+    cache_dir: str = str(DEFAULT_CACHE)
+    run_dir: str | None = None  # checkpoint and curves; default runs/construct/<out stem>
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in DEFAULTS}
+
+
+def _dataset(cfg: TrainConfig, count: int, seed: int, show_progress: bool):
+    problem = get_problem(cfg.problem)
+    instances = problem.generate(cfg.n, count, seed)
+    sols = label_instances(
+        cfg.problem, instances, time_limit=cfg.label_time, seed=0, cache_dir=cfg.cache_dir,
+        workers=cfg.workers, show_progress=show_progress,
+    )
+    trajs = [problem.trajectory(inst, sol) for inst, sol in zip(instances, sols)]
+    return instances, sols, trajs
+
+
+def _batch(problem, instances, trajs, lengths, rng: np.random.Generator, batch_size: int):
+    """A batch of sub-problems: one prefix length t for the whole batch, so every state has the
+    same number of tokens; only instances whose trajectory is longer than t take part."""
+    t = int(rng.integers(0, lengths.max()))
+    eligible = np.flatnonzero(lengths > t)
+    pick = rng.choice(eligible, size=min(batch_size, len(eligible)), replace=len(eligible) < batch_size)
+    insts = [instances[i] for i in pick]
+    rows = torch.as_tensor(np.stack([trajs[i][: t + 1] for i in pick]))
+    state = problem.reduce(problem.initial_state(insts), rows[:, :t])
+    return state, problem.target_actions(state, rows[:, t])
+
+
+def _loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    log_z = torch.logsumexp(logits, 1)
+    if target.dtype == torch.bool:  # multi-label: -log of the probability of any correct action
+        good = torch.logsumexp(logits.masked_fill(~target, float("-inf")), 1)
+        return (log_z - good).mean()
+    return (log_z - logits.gather(1, target[:, None])[:, 0]).mean()
+
+
+def validation_gap(problem, model, instances, reference: list[float]) -> float:
+    """Mean greedy gap (%) to the expert objectives, positive when worse."""
+    decoded = solve(problem, model, instances, beam=1, batch_size=64)
+    sign = 1.0 if problem.sense == "min" else -1.0
+    gaps = [sign * (d.objective - r) / abs(r) * 100 for d, r in zip(decoded, reference)]
+    return float(np.mean(gaps))
+
+
+def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
+    """Train (or resume) a policy; writes the best one to ``cfg.out`` and returns that path."""
+    problem = get_problem(cfg.problem)
+    if cfg.train_instances < 1 or cfg.val_instances < 1:
+        raise OrlearnError("train_instances and val_instances must be positive")
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    run_dir = Path(cfg.run_dir or Path("runs/construct") / Path(cfg.out).stem)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / "checkpoint.pt"
+    seed_everything(cfg.seed)
+    # Validation instances come from another seed than the training ones.
+    val_inst, val_sols, _ = _dataset(cfg, cfg.val_instances, cfg.seed * 1000 + 2, show_progress)
+    instances, _, trajs = _dataset(cfg, cfg.train_instances, cfg.seed * 1000 + 1, show_progress)
+    reference = [problem.objective(i, s) for i, s in zip(val_inst, val_sols)]
+    lengths = np.array([len(t) for t in trajs])
+
+    model = build_model(problem, cfg.hyperparameters())
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    rng = np.random.default_rng(cfg.seed)
+    history: dict[str, list[float]] = {"train loss": [], "validation gap %": []}
+    best, best_epoch, epoch, trained_s = float("inf"), 0, 0, 0.0
+    if ckpt_path.is_file():
+        ck = torch.load(ckpt_path, weights_only=False)
+        if ck["config"]["problem"] != cfg.problem or ck["hyperparameters"] != cfg.hyperparameters():
+            raise OrlearnError(f"{ckpt_path} belongs to another run; use another --run-dir")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        rng.bit_generator.state = ck["rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        history, best, best_epoch = ck["history"], ck["best"], ck["best_epoch"]
+        epoch, trained_s = ck["epoch"], ck["trained_s"]
+        log.info("resumed %s at epoch %d (best gap %.3f %%)", ckpt_path, epoch, best)
+
+    start = time.perf_counter() - trained_s
+    with progress_bar(f"train {cfg.problem}", cfg.epochs, disable=not show_progress) as advance:
+        advance(epoch)
+        while epoch < cfg.epochs and epoch - best_epoch < cfg.patience:
+            if cfg.max_minutes is not None and time.perf_counter() - start > cfg.max_minutes * 60:
+                log.info("time budget reached after %d epochs", epoch)
+                break
+            model.train()
+            losses = []
+            for _ in range(cfg.steps_per_epoch):
+                state, target = _batch(problem, instances, trajs, lengths, rng, cfg.batch_size)
+                loss = _loss(policy_logits(model, problem, state), target)
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                losses.append(float(loss.detach()))
+            epoch += 1
+            gap = validation_gap(problem, model, val_inst, reference)
+            history["train loss"].append(float(np.mean(losses)))
+            history["validation gap %"].append(gap)
+            if gap < best:
+                best, best_epoch = gap, epoch
+                _save(cfg, model, epoch, best, time.perf_counter() - start, len(instances))
+            torch.save(
+                {
+                    "config": dataclasses.asdict(cfg), "hyperparameters": cfg.hyperparameters(),
+                    "model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                    "history": history, "best": best, "best_epoch": best_epoch, "epoch": epoch,
+                    "trained_s": time.perf_counter() - start,
+                },
+                ckpt_path.with_suffix(".tmp"),
+            )
+            ckpt_path.with_suffix(".tmp").replace(ckpt_path)
+            save_learning_curves(run_dir / "curves.png", history, title=f"{cfg.problem} n={cfg.n}")
+            (run_dir / "history.json").write_text(json.dumps(history))
+            log.info("epoch %d loss %.4f val gap %.3f %%", epoch, history["train loss"][-1], gap)
+            advance(1, status=f"loss {history['train loss'][-1]:.3f} gap {gap:.2f}% best {best:.2f}%")
+    if not Path(cfg.out).is_file():
+        _save(cfg, model, epoch, best, time.perf_counter() - start, len(instances))
+    return Path(cfg.out)
+
+
+def _save(cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_train: int) -> None:
+    problem = get_problem(cfg.problem)
+    save_policy(
+        cfg.out,
+        PolicyFile(
+            kind=f"construct/{cfg.problem}",
+            feature_version=problem.feature_version,
+            hyperparameters=cfg.hyperparameters(),
+            state_dict={k: v.detach().clone() for k, v in model.state_dict().items()},
+            metadata={
+                "problem": cfg.problem,
+                "training_data": (
+                    f"{n_train} random {cfg.problem.upper()}{cfg.n} instances (seed "
+                    f"{cfg.seed * 1000 + 1}) labelled by the expert in {cfg.label_time} s each, "
+                    "with sub-path augmentation"
+                ),
+                "epochs": epoch,
+                "steps_per_epoch": cfg.steps_per_epoch,
+                "batch_size": cfg.batch_size,
+                "training_seconds": round(seconds, 1),
+                "validation_gap_percent": round(gap, 3),
+                "validation": (
+                    f"greedy on {cfg.val_instances} random instances (seed {cfg.seed * 1000 + 2}), "
+                    "gap to the expert labels"
+                ),
+                "config": dataclasses.asdict(cfg),
+            },
+        ),
+    )
