@@ -29,7 +29,9 @@ from orlearn.seeding import seed_everything
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--case", default="case3")
     parser.add_argument("--stages", type=int, default=None)
     parser.add_argument("--network", choices=("dc", "single"), default="dc")
@@ -37,19 +39,27 @@ def main() -> None:
     parser.add_argument("--policy", required=True, help="trained TS-DDR policy (orlearn ddr train)")
     parser.add_argument("--ldr-policy", default=None, help="trained linear decision rule")
     parser.add_argument("--sddp-iterations", type=int, default=100)
-    parser.add_argument("--sddp-time-limit", type=float, default=None, help="seconds of SDDP training at most")
+    parser.add_argument(
+        "--sddp-time-limit", type=float, default=None, help="seconds of SDDP training at most"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="JSON output (default runs/ddr/bench_<case>.json)")
+    parser.add_argument(
+        "--out", default=None, help="JSON output (default runs/ddr/bench_<case>.json)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     seed_everything(args.seed)
 
     case = load_case(case_path(args.case))
     problem = hydro_problem(case, args.stages, network=args.network)
-    scenarios = problem.uncertainty.sample(args.scenarios, np.random.default_rng([args.seed, 424242]))
+    scenarios = problem.uncertainty.sample(
+        args.scenarios, np.random.default_rng([args.seed, 424242])
+    )
     rows: dict[str, dict] = {}
 
-    def record(name: str, e: ev.Evaluation, train_seconds: float | None = None, note: str = "") -> None:
+    def record(
+        name: str, e: ev.Evaluation, train_seconds: float | None = None, note: str = ""
+    ) -> None:
         rows[name] = {
             "mean": e.mean,
             "stderr": e.stderr,
@@ -58,15 +68,31 @@ def main() -> None:
             "train_seconds": train_seconds,
             "note": note,
         }
-        print(f"{name}: {e.mean:.2f} +- {e.stderr:.2f} ({e.seconds_per_scenario * 1000:.1f} ms/scenario)", flush=True)
+        print(
+            f"{name}: {e.mean:.2f} +- {e.stderr:.2f} "
+            f"({e.seconds_per_scenario * 1000:.1f} ms/scenario)",
+            flush=True,
+        )
 
     rule, meta = load_rule(args.policy)
     penalty = float(meta.get("penalty", 2 * case.water_value_bound()))
-    record("TS-DDR (stage rollout)", ev.rollout_costs(problem, rule, scenarios, penalty), meta.get("train_seconds"))
-    record("TS-DDR (one LP per scenario)", ev.deterministic_equivalent_costs(problem, rule, scenarios, penalty), meta.get("train_seconds"))
+    record(
+        "TS-DDR (stage rollout)",
+        ev.rollout_costs(problem, rule, scenarios, penalty),
+        meta.get("train_seconds"),
+    )
+    record(
+        "TS-DDR (one LP per scenario)",
+        ev.deterministic_equivalent_costs(problem, rule, scenarios, penalty),
+        meta.get("train_seconds"),
+    )
     if args.ldr_policy:
         ldr, lmeta = load_rule(args.ldr_policy)
-        record("linear DR (stage rollout)", ev.rollout_costs(problem, ldr, scenarios, penalty), lmeta.get("train_seconds"))
+        record(
+            "linear DR (stage rollout)",
+            ev.rollout_costs(problem, ldr, scenarios, penalty),
+            lmeta.get("train_seconds"),
+        )
 
     sddp = SDDP(problem)
     result = sddp.train(args.sddp_iterations, seed=args.seed, time_limit=args.sddp_time_limit)
@@ -110,11 +136,16 @@ def main() -> None:
     )
     sddp_mean = rows["SDDP (forward simulation)"]["mean"]
     sddp_time = rows["SDDP (forward simulation)"]["seconds_per_scenario"]
-    print(f"\n{args.case}, {problem.n_stages} stages, {args.network} network, {args.scenarios} shared scenarios")
+    print(
+        f"\n{args.case}, {problem.n_stages} stages, {args.network} network, "
+        f"{args.scenarios} shared scenarios"
+    )
     if exact is not None:
         print(f"exact optimum (expected cost): {exact:,.2f}")
     print(f"SDDP lower bound: {result.lower_bound:,.2f} ({result.iterations} iterations)\n")
-    print("| method | mean cost | std. error | vs SDDP | training (s) | decision time (ms/scenario) |")
+    print(
+        "| method | mean cost | std. error | vs SDDP | training (s) | decision time (ms/scenario) |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for name, r in rows.items():
         train = "" if r["train_seconds"] is None else f"{float(r['train_seconds']):.0f}"
@@ -125,7 +156,10 @@ def main() -> None:
         )
     speed = sddp_time / rows["TS-DDR (stage rollout)"]["seconds_per_scenario"]
     speed_de = sddp_time / rows["TS-DDR (one LP per scenario)"]["seconds_per_scenario"]
-    print(f"\nSDDP forward simulation time / TS-DDR time per scenario: {speed:.2f}x (rollout), {speed_de:.2f}x (one LP)")
+    print(
+        "\nSDDP forward simulation time / TS-DDR time per scenario: "
+        f"{speed:.2f}x (rollout), {speed_de:.2f}x (one LP)"
+    )
 
 
 if __name__ == "__main__":

@@ -8,13 +8,19 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    ddr = subparsers.add_parser("ddr", help="TS-DDR decision rules and SDDP (hydrothermal dispatch)")
+    ddr = subparsers.add_parser(
+        "ddr", help="TS-DDR decision rules and SDDP (hydrothermal dispatch)"
+    )
     verbs = ddr.add_subparsers(dest="ddr_command", metavar="VERB", required=True)
 
     def case_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("case", help="case folder, or a shipped case name (case3, bolivia)")
-        p.add_argument("--stages", type=int, default=None, help="horizon (default: the inflow file's rows)")
-        p.add_argument("--network", choices=("dc", "single"), default="dc", help="DC power flow or one bus")
+        p.add_argument(
+            "--stages", type=int, default=None, help="horizon (default: the inflow file's rows)"
+        )
+        p.add_argument(
+            "--network", choices=("dc", "single"), default="dc", help="DC power flow or one bus"
+        )
         p.add_argument("--seed", type=int, default=0)
 
     train = verbs.add_parser("train", help="train a TS-DDR policy")
@@ -25,17 +31,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--iterations", type=int, default=200)
     train.add_argument("--batch", type=int, default=8, help="scenarios per iteration")
     train.add_argument("--lr", type=float, default=1e-2)
-    train.add_argument("--penalty", type=float, default=None, help="final slack penalty (default: 2x the water-value bound)")
-    train.add_argument("--penalty-start", type=float, default=None, help="initial slack penalty (default: final / 10)")
-    train.add_argument("--inflows", choices=("independent", "ar1"), default="independent", help="training scenario model")
-    train.add_argument("--checkpoint", default=None, help="resumable checkpoint (default: OUTPUT.ckpt)")
+    train.add_argument(
+        "--penalty",
+        type=float,
+        default=None,
+        help="final slack penalty (default: 2x the water-value bound)",
+    )
+    train.add_argument(
+        "--penalty-start",
+        type=float,
+        default=None,
+        help="initial slack penalty (default: final / 10)",
+    )
+    train.add_argument(
+        "--inflows",
+        choices=("independent", "ar1"),
+        default="independent",
+        help="training scenario model",
+    )
+    train.add_argument(
+        "--checkpoint", default=None, help="resumable checkpoint (default: OUTPUT.ckpt)"
+    )
     train.set_defaults(func=_train)
 
     ev = verbs.add_parser("evaluate", help="out-of-sample cost of a policy and baselines")
     case_args(ev)
     ev.add_argument("--policy", required=True)
     ev.add_argument("--scenarios", type=int, default=500)
-    ev.add_argument("--mode", choices=("rollout", "de"), default="rollout", help="stage-wise rollout or one LP per scenario")
+    ev.add_argument(
+        "--mode",
+        choices=("rollout", "de"),
+        default="rollout",
+        help="stage-wise rollout or one LP per scenario",
+    )
     ev.add_argument("--baselines", action="store_true", help="also myopic and wait-and-see")
     ev.add_argument("--json", default=None, help="write the results here")
     ev.set_defaults(func=_evaluate)
@@ -65,6 +93,7 @@ def _train(args: argparse.Namespace) -> int:
     from orlearn.progress import progress_bar
     from orlearn.seeding import seed_everything
 
+    torch.set_num_threads(1)  # tiny nets: threads only add overhead
     seed_everything(args.seed)
     case, problem = _problem(args)
     rule = rule_for_problem(args.arch, problem, hidden=args.hidden)
@@ -81,7 +110,9 @@ def _train(args: argparse.Namespace) -> int:
     out = Path(args.output)
     ckpt = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
     with progress_bar(f"TS-DDR {args.case}", args.iterations) as advance:
-        result = train_tsddr(problem, rule, config, sampler=sampler, checkpoint=ckpt, progress=advance)
+        result = train_tsddr(
+            problem, rule, config, sampler=sampler, checkpoint=ckpt, progress=advance
+        )
     metadata = {
         "case": args.case,
         "stages": problem.n_stages,
@@ -98,21 +129,32 @@ def _train(args: argparse.Namespace) -> int:
         "torch_threads": torch.get_num_threads(),
     }
     save_rule(out, rule, metadata)
-    save_learning_curves(out.with_suffix(".png"), result.curves, xlabel="iteration / validation", title=f"TS-DDR {args.case}")
-    print(f"wrote {out} (best validation cost {result.best_validation:.6g}, {result.seconds:.0f} s)")
+    save_learning_curves(
+        out.with_suffix(".png"),
+        result.curves,
+        xlabel="iteration / validation",
+        title=f"TS-DDR {args.case}",
+    )
+    print(
+        f"wrote {out} (best validation cost {result.best_validation:.6g}, {result.seconds:.0f} s)"
+    )
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
+    import torch
 
+    torch.set_num_threads(1)
     from orlearn.decision_rules import evaluate as ev
     from orlearn.decision_rules.policies import load_rule
 
     case, problem = _problem(args)
     rule, meta = load_rule(args.policy)
     penalty = float(meta.get("penalty", 2 * case.water_value_bound()))
-    scenarios = problem.uncertainty.sample(args.scenarios, np.random.default_rng([args.seed, 424242]))
+    scenarios = problem.uncertainty.sample(
+        args.scenarios, np.random.default_rng([args.seed, 424242])
+    )
     fn = ev.rollout_costs if args.mode == "rollout" else ev.deterministic_equivalent_costs
     results = {f"policy ({args.mode})": fn(problem, rule, scenarios, penalty)}
     if args.baselines:
@@ -140,13 +182,18 @@ def _sddp(args: argparse.Namespace) -> int:
             time_limit=args.time_limit,
             callback=lambda i, lb: advance(status=f"lower bound {lb:.6g}"),
         )
-    scenarios = problem.uncertainty.sample(args.simulations, np.random.default_rng([args.seed, 424242]))
+    scenarios = problem.uncertainty.sample(
+        args.simulations, np.random.default_rng([args.seed, 424242])
+    )
     import time
 
     t0 = time.perf_counter()
     costs = sddp.simulate(scenarios)
     sim = Evaluation(costs, time.perf_counter() - t0)
-    print(f"lower bound {result.lower_bound:.6g} after {result.iterations} iterations ({result.seconds:.0f} s)")
+    print(
+        f"lower bound {result.lower_bound:.6g} after {result.iterations} iterations "
+        f"({result.seconds:.0f} s)"
+    )
     _print_table({"SDDP (simulated)": sim})
     return 1 if sim.failures else 0
 
@@ -157,13 +204,24 @@ def _print_table(results: dict) -> None:
 
     table = Table("method", "mean cost", "std. error", "s / scenario", "failed")
     for name, r in results.items():
-        table.add_row(name, f"{r.mean:,.2f}", f"{r.stderr:,.2f}", f"{r.seconds_per_scenario:.4f}", str(r.failures))
+        table.add_row(
+            name,
+            f"{r.mean:,.2f}",
+            f"{r.stderr:,.2f}",
+            f"{r.seconds_per_scenario:.4f}",
+            str(r.failures),
+        )
     Console().print(table)
 
 
 def _write_json(path: str, results: dict) -> None:
     payload = {
-        name: {"mean": r.mean, "stderr": r.stderr, "seconds_per_scenario": r.seconds_per_scenario, "failures": r.failures}
+        name: {
+            "mean": r.mean,
+            "stderr": r.stderr,
+            "seconds_per_scenario": r.seconds_per_scenario,
+            "failures": r.failures,
+        }
         for name, r in results.items()
     }
     Path(path).write_text(json.dumps(payload, indent=2) + "\n")

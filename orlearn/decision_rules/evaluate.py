@@ -66,7 +66,11 @@ def _check(problem: MultistageProblem, scenarios: np.ndarray) -> np.ndarray:
 
 
 def _check_rule(problem: MultistageProblem, rule: DecisionRule) -> None:
-    if rule.n_stages != problem.n_stages or rule.n_state != problem.n_state or rule.n_uncertainty != problem.n_uncertainty:
+    if (
+        rule.n_stages != problem.n_stages
+        or rule.n_state != problem.n_state
+        or rule.n_uncertainty != problem.n_uncertainty
+    ):
         raise OrlearnError(
             f"the policy is for {rule.n_stages} stages, {rule.n_state} states and "
             f"{rule.n_uncertainty} uncertainties; the problem has {problem.n_stages}, "

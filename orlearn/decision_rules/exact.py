@@ -26,7 +26,9 @@ def scenario_tree_value(problem: MultistageProblem, *, max_nodes: int = 50_000) 
     sizes = [len(v) for v in unc.values]
     n_nodes = int(sum(np.prod(sizes[: t + 1]) for t in range(problem.n_stages)))
     if n_nodes > max_nodes:
-        raise OrlearnError(f"the scenario tree has {n_nodes} nodes, more than max_nodes={max_nodes}")
+        raise OrlearnError(
+            f"the scenario tree has {n_nodes} nodes, more than max_nodes={max_nodes}"
+        )
     m = pyo.ConcreteModel()
     m.node = pyo.Block(range(n_nodes))
     m.links = pyo.ConstraintList()
@@ -63,7 +65,9 @@ class ExactResult:
 def exact_value_1d(problem: MultistageProblem, *, rtol: float = 1e-9) -> ExactResult:
     """Exact optimal expected cost of a one-state stagewise-independent problem."""
     if problem.n_state != 1:
-        raise OrlearnError(f"exact_value_1d needs one state variable, the problem has {problem.n_state}")
+        raise OrlearnError(
+            f"exact_value_1d needs one state variable, the problem has {problem.n_state}"
+        )
     T = problem.n_stages
     unc = problem.uncertainty
     stages = [StageModel(problem, t, cost_to_go=t < T - 1) for t in range(T)]

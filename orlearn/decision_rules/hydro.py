@@ -155,7 +155,9 @@ def load_case(path: str | Path) -> HydroCase:
     base = _num(_field(pm, "baseMVA", where), "baseMVA")
     deficit = _num(_field(pm, "cost_deficit", where), "cost_deficit")
 
-    bus_rows = sorted(_field(pm, "bus", where).values(), key=lambda b: int(_field(b, "index", "bus")))
+    bus_rows = sorted(
+        _field(pm, "bus", where).values(), key=lambda b: int(_field(b, "index", "bus"))
+    )
     if not bus_rows:
         raise OrlearnError(f"{where} has no buses")
     bus_ids = [int(_field(b, "bus_i", "bus")) for b in bus_rows]
@@ -190,7 +192,9 @@ def load_case(path: str | Path) -> HydroCase:
             )
         )
     branches = []
-    for k, br in sorted(pm.get("branch", {}).items(), key=lambda kv: int(kv[1].get("index", kv[0]))):
+    for k, br in sorted(
+        pm.get("branch", {}).items(), key=lambda kv: int(kv[1].get("index", kv[0]))
+    ):
         w = f"branch {k}"
         if int(br.get("br_status", 1)) == 0:
             continue
@@ -247,7 +251,9 @@ def load_case(path: str | Path) -> HydroCase:
                 generator=gen_pos[g],
                 min_volume=lo,
                 max_volume=hi,
-                initial_volume=min(max(_num(h.get("initial_volume", lo), f"{w} initial_volume"), lo), hi),
+                initial_volume=min(
+                    max(_num(h.get("initial_volume", lo), f"{w} initial_volume"), lo), hi
+                ),
                 min_turn=_num(h.get("min_turn", 0.0), f"{w} min_turn"),
                 max_turn=_num(_field(h, "max_turn", w), f"{w} max_turn"),
                 production_factor=_num(_field(h, "production_factor", w), f"{w} production_factor"),
@@ -267,7 +273,9 @@ def load_case(path: str | Path) -> HydroCase:
         raise OrlearnError(f"{inflow_path} is not a numeric CSV ({exc})") from exc
     n_h = len(plants)
     if raw.shape[1] % n_h:
-        raise OrlearnError(f"{inflow_path} has {raw.shape[1]} columns, not a multiple of {n_h} plants")
+        raise OrlearnError(
+            f"{inflow_path} has {raw.shape[1]} columns, not a multiple of {n_h} plants"
+        )
     K = raw.shape[1] // n_h
     inflows = raw.reshape(len(raw), n_h, K).transpose(0, 2, 1).copy()
     if np.any(inflows < 0) or not np.all(np.isfinite(inflows)):
@@ -276,7 +284,9 @@ def load_case(path: str | Path) -> HydroCase:
     if prob_path.is_file():
         probs = np.atleast_2d(np.loadtxt(prob_path, delimiter=",", ndmin=2))
         if probs.shape[1] != K:
-            raise OrlearnError(f"{prob_path} has {probs.shape[1]} columns, {inflow_path} has {K} scenarios")
+            raise OrlearnError(
+                f"{prob_path} has {probs.shape[1]} columns, {inflow_path} has {K} scenarios"
+            )
         probs = probs[np.arange(len(inflows)) % len(probs)]
     else:
         probs = np.full((len(inflows), K), 1.0 / K)
@@ -315,7 +325,9 @@ def hydro_problem(
     H, G, B = case.n_hydro, len(case.generators), len(case.buses)
     k = HM3_PER_M3S_HOUR * case.stage_hours
     upstream_turn = [[j for j in range(H) if i in case.plants[j].downstream_turn] for i in range(H)]
-    upstream_spill = [[j for j in range(H) if i in case.plants[j].downstream_spill] for i in range(H)]
+    upstream_spill = [
+        [j for j in range(H) if i in case.plants[j].downstream_spill] for i in range(H)
+    ]
     load_buses = [b for b in range(B) if case.load[b] > 0]
 
     def build(b: pyo.Block, t: int) -> StageSpec:
@@ -330,16 +342,19 @@ def hydro_problem(
         b.deficit = pyo.Var(load_buses, bounds=lambda b, j: (0, case.load[j]))
         b.balance = pyo.Constraint(
             range(H),
-            rule=lambda b, i: b.vol[i]
-            == b.vol_in[i]
-            + k * (b.inflow[i] - b.turn[i] + sum(b.turn[j] for j in upstream_turn[i]))
-            - b.spill[i]
-            + sum(b.spill[j] for j in upstream_spill[i]),
+            rule=lambda b, i: (
+                b.vol[i]
+                == b.vol_in[i]
+                + k * (b.inflow[i] - b.turn[i] + sum(b.turn[j] for j in upstream_turn[i]))
+                - b.spill[i]
+                + sum(b.spill[j] for j in upstream_spill[i])
+            ),
         )
         b.generation = pyo.Constraint(
             range(H),
-            rule=lambda b, i: b.pg[P[i].generator] * case.base_mva
-            == P[i].production_factor * b.turn[i],
+            rule=lambda b, i: (
+                b.pg[P[i].generator] * case.base_mva == P[i].production_factor * b.turn[i]
+            ),
         )
         injection = {j: 0 for j in range(B)}
         for g in range(G):
@@ -347,9 +362,7 @@ def hydro_problem(
         for j in load_buses:
             injection[j] += b.deficit[j]
         if network == "single":
-            b.power_balance = pyo.Constraint(
-                expr=sum(injection.values()) == float(case.load.sum())
-            )
+            b.power_balance = pyo.Constraint(expr=sum(injection.values()) == float(case.load.sum()))
         else:
             br = case.branches
             b.va = pyo.Var(range(B))
@@ -357,8 +370,9 @@ def hydro_problem(
             b.flow = pyo.Var(range(len(br)), bounds=lambda b, e: _flow_bounds(br[e]))
             b.ohm = pyo.Constraint(
                 range(len(br)),
-                rule=lambda b, e: b.flow[e]
-                == br[e].susceptance * (b.va[br[e].from_bus] - b.va[br[e].to_bus]),
+                rule=lambda b, e: (
+                    b.flow[e] == br[e].susceptance * (b.va[br[e].from_bus] - b.va[br[e].to_bus])
+                ),
             )
             b.angle = pyo.Constraint(
                 range(len(br)),
@@ -447,5 +461,7 @@ class LogNormalAR1:
         for t in range(self.n_stages):
             if t:
                 e = self.phi * e + np.sqrt(1 - self.phi**2) * rng.standard_normal((n, H))
-            out[:, t] = np.maximum(np.exp(self.mu[t % T0] + self.sigma[t % T0] * e) - self.shift, 0.0)
+            out[:, t] = np.maximum(
+                np.exp(self.mu[t % T0] + self.sigma[t % T0] * e) - self.shift, 0.0
+            )
         return out

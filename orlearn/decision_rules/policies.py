@@ -75,7 +75,9 @@ class DecisionRule(nn.Module):
     def initial_memory(self, batch: int) -> Any:
         return None
 
-    def step(self, t: int, w_t: torch.Tensor, x_prev: torch.Tensor, memory: Any) -> tuple[torch.Tensor, Any]:
+    def step(
+        self, t: int, w_t: torch.Tensor, x_prev: torch.Tensor, memory: Any
+    ) -> tuple[torch.Tensor, Any]:
         raise NotImplementedError
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
@@ -102,14 +104,18 @@ class RecurrentRule(DecisionRule):
         n_in = self.n_uncertainty + self.n_state + 1
         self.cell_type = cell
         self.cell = nn.LSTMCell(n_in, hidden) if cell == "lstm" else nn.GRUCell(n_in, hidden)
-        self.head = nn.Sequential(nn.Linear(hidden + n_in, hidden), nn.Tanh(), nn.Linear(hidden, self.n_state))
+        self.head = nn.Sequential(
+            nn.Linear(hidden + n_in, hidden), nn.Tanh(), nn.Linear(hidden, self.n_state)
+        )
         self.hidden = hidden
 
     def initial_memory(self, batch: int) -> Any:
         h = torch.zeros(batch, self.hidden)
         return (h, torch.zeros(batch, self.hidden)) if self.cell_type == "lstm" else h
 
-    def step(self, t: int, w_t: torch.Tensor, x_prev: torch.Tensor, memory: Any) -> tuple[torch.Tensor, Any]:
+    def step(
+        self, t: int, w_t: torch.Tensor, x_prev: torch.Tensor, memory: Any
+    ) -> tuple[torch.Tensor, Any]:
         f = self.features(t, w_t, x_prev)
         memory = self.cell(f, memory)
         h = memory[0] if self.cell_type == "lstm" else memory
@@ -122,11 +128,18 @@ class MLPRule(DecisionRule):
     def __init__(self, *args: Any, hidden: int = 64, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         n_in = self.n_uncertainty + self.n_state + 1
+        self.hidden = hidden
         self.net = nn.Sequential(
-            nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, self.n_state)
+            nn.Linear(n_in, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, self.n_state),
         )
 
-    def step(self, t: int, w_t: torch.Tensor, x_prev: torch.Tensor, memory: Any) -> tuple[torch.Tensor, Any]:
+    def step(
+        self, t: int, w_t: torch.Tensor, x_prev: torch.Tensor, memory: Any
+    ) -> tuple[torch.Tensor, Any]:
         return self.squash(t, self.net(self.features(t, w_t, x_prev))), memory
 
 
@@ -140,7 +153,9 @@ class LinearRule(DecisionRule):
         self.weight = nn.Parameter(torch.zeros(self.n_stages, self.n_state, n_in))
         self.bias = nn.Parameter(torch.full((self.n_stages, self.n_state), 0.5))
 
-    def step(self, t: int, w_t: torch.Tensor, x_prev: torch.Tensor, memory: Any) -> tuple[torch.Tensor, Any]:
+    def step(
+        self, t: int, w_t: torch.Tensor, x_prev: torch.Tensor, memory: Any
+    ) -> tuple[torch.Tensor, Any]:
         f = self.features(t, w_t, x_prev)[:, :-1]
         z = self.bias[t] + f @ self.weight[t].T
         return self.lower[t] + (self.upper[t] - self.lower[t]) * z, memory
@@ -164,11 +179,13 @@ def build_rule(
         return MLPRule(hidden=hidden, **common)
     if architecture == "linear":
         return LinearRule(**common)
-    raise OrlearnError(f"unknown policy architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+    raise OrlearnError(
+        f"unknown policy architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
+    )
 
 
 def rule_for_problem(architecture: str, problem: Any, *, hidden: int = 64) -> DecisionRule:
-    """A fresh rule sized and scaled for a :class:`~orlearn.decision_rules.stage.MultistageProblem`."""
+    """A fresh rule sized and scaled for a multistage problem (bounds, x_0, uncertainty)."""
     w_mean, w_std = problem.uncertainty.moments()
     return build_rule(
         architecture,
@@ -183,7 +200,11 @@ def rule_for_problem(architecture: str, problem: Any, *, hidden: int = 64) -> De
 
 def save_rule(path: Any, rule: DecisionRule, metadata: dict[str, Any] | None = None) -> Any:
     """Write ``rule`` as an orlearn policy file (kind 'ddr') with its model card."""
-    arch = rule.cell_type if isinstance(rule, RecurrentRule) else ("mlp" if isinstance(rule, MLPRule) else "linear")
+    arch = (
+        rule.cell_type
+        if isinstance(rule, RecurrentRule)
+        else ("mlp" if isinstance(rule, MLPRule) else "linear")
+    )
     buffers = {k: v.clone() for k, v in rule.named_buffers()}
     weights = {k: v.detach().clone() for k, v in rule.state_dict().items() if k not in buffers}
     return save_policy(

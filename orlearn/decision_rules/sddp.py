@@ -53,7 +53,10 @@ class SDDP:
         p = self.problem
         values, probs = p.uncertainty.values[0], p.uncertainty.probabilities[0]
         return float(
-            sum(q * self.stages[0].solve(p.initial_state, w).objective for w, q in zip(values, probs))
+            sum(
+                q * self.stages[0].solve(p.initial_state, w).objective
+                for w, q in zip(values, probs)
+            )
         )
 
     def _backward(self, trajectory: list[np.ndarray]) -> None:

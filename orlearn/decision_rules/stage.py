@@ -61,7 +61,9 @@ class StagewiseDiscrete:
             raise OrlearnError(f"uncertainty dimension differs between stages: {sorted(dims)}")
         for t, (v, p) in enumerate(zip(self.values, self.probabilities)):
             if len(p) != len(v) or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-6:
-                raise OrlearnError(f"stage {t}: probabilities must be {len(v)} numbers >= 0 summing to 1")
+                raise OrlearnError(
+                    f"stage {t}: probabilities must be {len(v)} numbers >= 0 summing to 1"
+                )
             if not np.all(np.isfinite(v)):
                 raise OrlearnError(f"stage {t}: uncertainty values must be finite")
 
@@ -83,7 +85,9 @@ class StagewiseDiscrete:
     def moments(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-dimension mean and standard deviation over all stages (for input scaling)."""
         mean = np.mean([p @ v for v, p in zip(self.values, self.probabilities)], axis=0)
-        second = np.mean([p @ (v - mean) ** 2 for v, p in zip(self.values, self.probabilities)], axis=0)
+        second = np.mean(
+            [p @ (v - mean) ** 2 for v, p in zip(self.values, self.probabilities)], axis=0
+        )
         return mean, np.sqrt(second)
 
 
@@ -191,8 +195,10 @@ class DeterministicEquivalent:
         m.link = pyo.Constraint(
             range(T),
             range(n),
-            rule=lambda m, t, i: self._specs[t].state_in[i]
-            == (m.x0[i] if t == 0 else self._specs[t - 1].state_out[i]),
+            rule=lambda m, t, i: (
+                self._specs[t].state_in[i]
+                == (m.x0[i] if t == 0 else self._specs[t - 1].state_out[i])
+            ),
         )
         mid = (problem.lower + problem.upper) / 2
         m.target = pyo.Param(
@@ -204,8 +210,10 @@ class DeterministicEquivalent:
         m.target_con = pyo.Constraint(
             range(T),
             range(n),
-            rule=lambda m, t, i: self._specs[t].state_out[i] + m.slack_up[t, i] - m.slack_down[t, i]
-            == m.target[t, i],
+            rule=lambda m, t, i: (
+                self._specs[t].state_out[i] + m.slack_up[t, i] - m.slack_down[t, i]
+                == m.target[t, i]
+            ),
         )
         m.stage_cost = pyo.Expression(range(T), rule=lambda m, t: self._specs[t].cost)
         m.slack_total = pyo.Expression(
@@ -232,7 +240,8 @@ class DeterministicEquivalent:
         uncertainty = np.asarray(uncertainty, dtype=float)
         if uncertainty.shape != (p.n_stages, p.n_uncertainty):
             raise OrlearnError(
-                f"uncertainty has shape {uncertainty.shape}, expected {(p.n_stages, p.n_uncertainty)}"
+                f"uncertainty has shape {uncertainty.shape}, "
+                f"expected {(p.n_stages, p.n_uncertainty)}"
             )
         _set(self._uncertainty, uncertainty.ravel())
         if targets is None:
@@ -240,7 +249,9 @@ class DeterministicEquivalent:
         else:
             targets = np.asarray(targets, dtype=float)
             if targets.shape != (p.n_stages, p.n_state):
-                raise OrlearnError(f"targets have shape {targets.shape}, expected {(p.n_stages, p.n_state)}")
+                raise OrlearnError(
+                    f"targets have shape {targets.shape}, expected {(p.n_stages, p.n_state)}"
+                )
             if not np.all(np.isfinite(targets)):
                 raise OrlearnError("targets contain NaN or infinite values")
             _set(self._targets, targets.ravel())
@@ -297,7 +308,9 @@ class StageModel:
         m.stage = pyo.Block()
         spec = _checked_spec(problem, m.stage, t)
         self._spec = spec
-        m.incoming = pyo.Param(range(n), mutable=True, initialize=dict(enumerate(problem.initial_state)))
+        m.incoming = pyo.Param(
+            range(n), mutable=True, initialize=dict(enumerate(problem.initial_state))
+        )
         m.link = pyo.Constraint(range(n), rule=lambda m, i: spec.state_in[i] == m.incoming[i])
         objective = spec.cost
         m.stage_cost = pyo.Expression(expr=spec.cost)
@@ -310,9 +323,13 @@ class StageModel:
             m.slack_down = pyo.Var(range(n), bounds=(0, None))
             m.target_con = pyo.Constraint(
                 range(n),
-                rule=lambda m, i: spec.state_out[i] + m.slack_up[i] - m.slack_down[i] == m.target[i],
+                rule=lambda m, i: (
+                    spec.state_out[i] + m.slack_up[i] - m.slack_down[i] == m.target[i]
+                ),
             )
-            objective = objective + m.penalty * sum(m.slack_up[i] + m.slack_down[i] for i in range(n))
+            objective = objective + m.penalty * sum(
+                m.slack_up[i] + m.slack_down[i] for i in range(n)
+            )
         self.has_cost_to_go = cost_to_go
         if cost_to_go:
             m.theta = pyo.Var(bounds=(cost_to_go_lower, None))
@@ -330,7 +347,9 @@ class StageModel:
         m = self.model
         slope = np.asarray(slope, dtype=float)
         # coefficients at round-off level only upset HiGHS's matrix checks
-        slope = np.where(np.abs(slope) < 1e-9 * max(1.0, float(np.abs(slope).max(initial=0))), 0.0, slope)
+        slope = np.where(
+            np.abs(slope) < 1e-9 * max(1.0, float(np.abs(slope).max(initial=0))), 0.0, slope
+        )
         con = m.cuts.add(
             m.theta - sum(float(s) * v for s, v in zip(slope, self._spec.state_out))
             >= float(intercept)

@@ -155,7 +155,9 @@ def train_tsddr(
     sampler = sampler or problem.uncertainty.sample
     de = DeterministicEquivalent(problem)
     optimizer = torch.optim.Adam(rule.parameters(), lr=config.learning_rate)
-    val_w = problem.uncertainty.sample(config.validation_scenarios, np.random.default_rng([config.seed, 10**6]))
+    val_w = problem.uncertainty.sample(
+        config.validation_scenarios, np.random.default_rng([config.seed, 10**6])
+    )
     result = TrainResult(curves={"train cost": [], "train penalty": [], "validation cost": []})
     best_state = copy.deepcopy(rule.state_dict())
     start_iteration = 0
@@ -163,7 +165,9 @@ def train_tsddr(
     if ckpt is not None and ckpt.is_file():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
         if state.get("config") != asdict(config):
-            raise OrlearnError(f"checkpoint {ckpt} was made with other settings; delete it or change the path")
+            raise OrlearnError(
+                f"checkpoint {ckpt} was made with other settings; delete it or change the path"
+            )
         rule.load_state_dict(state["rule"])
         optimizer.load_state_dict(state["optimizer"])
         best_state, result = state["best"], state["result"]
