@@ -1,0 +1,184 @@
+"""The inventory benchmark: train each policy by HDPO, score it on test scenarios, compare it with
+the published optimum or bound (Alvo, Russo and Kanoria) or with an optimized baseline evaluated
+on the very same test scenarios.
+
+Two budgets: ``full`` follows the settings files (tens of thousands of scenarios, long test
+horizons: hours on a GPU); ``quick`` shrinks scenario counts, epochs and horizons to fit minutes
+of a shared CPU. Results go to a JSON-lines file, one line per case, so a stopped run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from orlearn.errors import OrlearnError
+from orlearn.inventory.hdpo import TrainConfig, evaluate, train
+from orlearn.inventory.policies import build_policy, newsvendor_base_stock
+from orlearn.inventory.settings import load_setting
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+LOST_OPTIMA = {1: 5.44, 2: 6.09, 3: 6.53, 4: 6.84}  # one store, lost sales, Poisson(5), h = 1, p = 9
+SERIAL_OPTIMA = {3: 9.87, 4: 10.74, 5: 10.99, 6: 11.78, 7: 12.58}  # echelon-stock optimum, published
+TRANSSHIPMENT_BOUNDS = {3: 8.534, 5: 7.902, 10: 8.297, 20: 8.731, 30: 8.377, 50: 8.118}  # published
+
+
+@dataclass
+class Case:
+    """One benchmark line: a policy trained on a setting, and what it is compared with."""
+
+    key: str
+    setting: str
+    policy: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    model: dict[str, Any] = field(default_factory=dict)
+    reference: float | None = None  # a published value
+    reference_label: str = ""
+    reference_case: str | None = None  # or the test cost of another case (same test scenarios)
+    target_gap: float | None = None  # percent
+    test_samples: int | None = None
+    test_periods: int | None = None
+    test_warmup: int | None = None
+
+
+def _neural(epochs: int, samples: int, batch: int, lr: float = 1e-2, **kw: Any) -> TrainConfig:
+    return TrainConfig(
+        epochs=epochs, learning_rate=lr, train_samples=samples, batch_size=batch, dev_samples=kw.pop("dev", 1024),
+        lr_decay=kw.pop("decay", 0.95), patience=kw.pop("patience", 15), **kw,
+    )
+
+
+def cases(budget: str = "quick") -> list[Case]:
+    """The benchmark cases at a budget (``quick`` or ``full``)."""
+    if budget not in ("quick", "full"):
+        raise OrlearnError(f"unknown budget '{budget}' (quick or full)")
+    full = budget == "full"
+    test = {} if full else {"test_samples": 2048, "test_periods": 1500, "test_warmup": 500}
+    gnn_test = {} if full else {"test_samples": 1024, "test_periods": 1000, "test_warmup": 400}
+    out: list[Case] = []
+
+    def neural(epochs: int, samples: int, batch: int, **kw: Any) -> TrainConfig:
+        if full:  # the files' scenario counts, long training, early stopping on dev
+            return _neural(2000, samples, batch, patience=200, decay=0.999, dev=None, **kw)
+        return _neural(epochs, samples, batch, **kw)
+
+    baseline = _neural(40 if full else 12, None if full else 2048, None if full else 512, lr=3e-2, decay=0.9)
+    for lead, optimum in LOST_OPTIMA.items():
+        ov = {"store_params.lead_time.value": lead, "store_params.underage_cost.value": 9.0}
+        out.append(Case(f"one_store_lost L={lead} capped_base_stock", "one_store_lost", "capped_base_stock", ov,
+                        baseline, reference=optimum, reference_label="optimal (published)", **test))
+        out.append(Case(f"one_store_lost L={lead} vanilla", "one_store_lost", "vanilla", ov,
+                        neural(40, 4096, 256, decay=0.93), reference=optimum, reference_label="optimal (published)",
+                        target_gap=0.3, **test))
+    for lead in (4, 1):
+        ov = {"store_params.lead_time.value": lead}
+        level, cost = newsvendor_base_stock(5.0, 1.6, lead, 1.0, 9.0)
+        out.append(Case(f"one_store_backlogged L={lead} vanilla", "one_store_backlogged", "vanilla", ov,
+                        neural(25, 4096, 256, decay=0.9), reference=cost,
+                        reference_label=f"base-stock optimum, closed form (S = {level:.2f})", target_gap=0.1, **test))
+    out.append(Case("serial_system 4 echelons echelon_stock", "serial_system", "echelon_stock", {},
+                    replace(baseline, epochs=40 if full else 25), reference=SERIAL_OPTIMA[4],
+                    reference_label="echelon-stock optimum (published)", **test))
+    out.append(Case("serial_system 4 echelons gnn", "serial_system", "gnn", {}, neural(15, 2048, 256, lr=3e-3),
+                    reference_case="serial_system 4 echelons echelon_stock",
+                    reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **gnn_test))
+    for stores in (3, 5, 10):
+        ov = {"problem_params.n_stores": stores}
+        out.append(Case(f"transshipment {stores} stores echelon_stock", "transshipment_backlogged", "echelon_stock", ov,
+                        baseline, reference=TRANSSHIPMENT_BOUNDS[stores],
+                        reference_label="lower bound (published; other store draws)", **gnn_test))
+        out.append(Case(f"transshipment {stores} stores gnn", "transshipment_backlogged", "gnn", ov,
+                        neural(12, 2048, 256, lr=3e-3), reference_case=f"transshipment {stores} stores echelon_stock",
+                        reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **gnn_test))
+    for samples in (16, 256) + ((8192,) if full else ()):
+        for policy in ("vanilla", "gnn"):
+            out.append(Case(f"one_warehouse {samples} scenarios {policy}", "one_warehouse_lost_demand", policy, {},
+                            neural(30 if samples < 256 else 12, samples, min(samples, 256), lr=3e-3,
+                                   patience=10 if not full else 200), **gnn_test))
+    out.append(Case("favorita base_stock", "favorita", "base_stock", {}, replace(baseline, train_samples=None, batch_size=None)))
+    out.append(Case("favorita gnn", "favorita", "gnn", {}, neural(20, None, 72, lr=3e-3)))
+    return out
+
+
+def run_case(case: Case, previous: dict[str, dict], *, seed: int = 0, progress: bool = False,
+             checkpoint_dir: Path | None = None) -> dict[str, Any]:
+    """Train and test one case; ``previous`` holds finished rows (for ``reference_case``)."""
+    setting = load_setting(case.setting, case.overrides)
+    policy = build_policy(case.policy, setting.observer(), **case.model)
+    config = replace(case.train, seed=seed)
+    ckpt = checkpoint_dir / (case.key.replace(" ", "_").replace("=", "") + ".ckpt") if checkpoint_dir else None
+    started = time.perf_counter()
+    result = train(setting, policy, config, checkpoint=ckpt, progress=progress)
+    train_seconds = result.seconds
+    ev = evaluate(setting, policy, n_samples=case.test_samples, periods=case.test_periods,
+                  warmup=case.test_warmup, seed=seed, progress=progress)
+    reference = case.reference
+    if case.reference_case is not None:
+        reference = previous.get(case.reference_case, {}).get("test_cost")
+    row: dict[str, Any] = {
+        "schema": SCHEMA, "case": case.key, "setting": case.setting, "policy": case.policy,
+        "overrides": case.overrides, "train": asdict(config), "train_seconds": round(train_seconds, 1),
+        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "dev_cost": result.best_dev,
+        "test_cost": ev.cost, "test_stderr": ev.stderr, "test_scenarios": ev.scenarios, "test_periods": ev.periods,
+        "reference": reference, "reference_label": case.reference_label, "target_gap": case.target_gap,
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    if reference:
+        row["gap_percent"] = 100.0 * (ev.cost - reference) / abs(reference)
+    if ev.profit is not None:
+        row["profit"] = ev.profit
+        row["oracle_profit"] = ev.oracle_profit
+        row["profit_share_percent"] = 100.0 * ev.profit / ev.oracle_profit
+    if hasattr(policy, "level"):
+        row["levels"] = [round(float(v), 4) for v in policy.level.detach()]
+    return row
+
+
+def run(results: Path, *, budget: str = "quick", only: Callable[[Case], bool] | None = None, seed: int = 0,
+        progress: bool = False, checkpoint_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Run every (selected) case not yet in ``results`` (JSON lines), appending as it goes."""
+    done: dict[str, dict] = {}
+    if results.is_file():
+        for line in results.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                done[row["case"]] = row
+    results.parent.mkdir(parents=True, exist_ok=True)
+    for case in cases(budget):
+        if case.key in done or (only is not None and not only(case)):
+            continue
+        log.info("benchmark case %s", case.key)
+        row = run_case(case, done, seed=seed, progress=progress, checkpoint_dir=checkpoint_dir)
+        done[case.key] = row
+        with results.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+    return list(done.values())
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table of benchmark rows."""
+    lines = [
+        "| case | test cost / period / store | ± s.e. | reference | gap % | target | train s | epochs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ref = f"{r['reference']:.3f} ({r['reference_label']})" if r.get("reference") else "-"
+        gap = f"{r['gap_percent']:.2f}" if "gap_percent" in r else "-"
+        if "profit_share_percent" in r:
+            ref, gap = f"JIT oracle profit {r['oracle_profit']:.0f}/period", f"profit share {r['profit_share_percent']:.1f} %"
+        target = "-"
+        if r.get("target_gap") is not None and "gap_percent" in r:
+            target = f"<= {r['target_gap']} %: {'met' if r['gap_percent'] <= r['target_gap'] else 'missed'}"
+        lines.append(
+            f"| {r['case']} | {r['test_cost']:.4f} | {r['test_stderr']:.4f} | {ref} | {gap} | {target} | "
+            f"{r['train_seconds']:.0f} | {r['epochs_run']} |"
+        )
+    return "\n".join(lines)

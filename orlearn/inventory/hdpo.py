@@ -1,0 +1,236 @@
+"""HDPO: Hindsight Differentiable Policy Optimization (Alvo, Russo and Kanoria).
+
+A policy is trained by Adam on the average cost of fixed, sampled training scenarios; the
+gradient is the pathwise derivative through the differentiable simulator (no policy-gradient
+estimator). After each epoch the policy is scored on dev scenarios; the best one is kept, training
+stops after ``patience`` epochs without improvement, and a checkpoint is written every epoch so
+that a stopped run resumes where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from orlearn.curves import save_learning_curves
+from orlearn.errors import OrlearnError
+from orlearn.inventory.demand import RealDemand
+from orlearn.inventory.rollout import ScenarioSet, rollout
+from orlearn.inventory.settings import Setting
+from orlearn.progress import progress_bar
+from orlearn.seeding import seed_everything
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Training knobs; ``None`` sizes come from the setting file."""
+
+    epochs: int = 100
+    learning_rate: float = 3e-3
+    train_samples: int | None = None
+    batch_size: int | None = None
+    train_periods: int | None = None
+    train_warmup: int | None = None
+    dev_samples: int | None = None
+    dev_periods: int | None = None
+    dev_warmup: int | None = None
+    patience: int = 20
+    lr_decay: float = 1.0  # multiplies the learning rate after every epoch
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.learning_rate <= 0 or self.patience < 1 or not 0 < self.lr_decay <= 1:
+            raise OrlearnError("training needs epochs >= 1, a learning rate > 0, patience >= 1, 0 < lr decay <= 1")
+
+
+@dataclass
+class TrainResult:
+    """Best dev cost per period per store, the epoch it came from, the curves, seconds spent."""
+
+    best_dev: float
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _resumable(config: dict | None) -> dict | None:
+    """The training settings a checkpoint must share to be resumed (more epochs are fine)."""
+    return None if config is None else {k: v for k, v in config.items() if k not in ("epochs", "patience")}
+
+
+def _score(setting: Setting, policy: nn.Module, scenarios: ScenarioSet, batch: int) -> float:
+    sim, observer = setting.simulator(), setting.observer()
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, scenarios.n, batch):
+            part = scenarios.batch(torch.arange(start, min(start + batch, scenarios.n)))
+            total += float(rollout(sim, observer, policy, part).cost.sum())
+    return total / scenarios.n
+
+
+def train(
+    setting: Setting,
+    policy: nn.Module,
+    config: TrainConfig,
+    *,
+    checkpoint: str | Path | None = None,
+    curves: str | Path | None = None,
+    progress: bool = False,
+) -> TrainResult:
+    """Train ``policy`` in place by HDPO; on return it holds the best dev weights."""
+    seed_everything(config.seed)
+    torch.manual_seed(config.seed)
+    train_spec, dev_spec = setting.datasets["train"], setting.datasets["dev"]
+    train_set = setting.scenarios(
+        "train", n_samples=config.train_samples, periods=config.train_periods, warmup=config.train_warmup, seed=config.seed
+    )
+    dev_set = setting.scenarios(
+        "dev", n_samples=config.dev_samples, periods=config.dev_periods, warmup=config.dev_warmup, seed=config.seed
+    )
+    batch = min(config.batch_size or train_spec.batch_size, train_set.n)
+    sim, observer = setting.simulator(), setting.observer()
+    optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
+    history: dict[str, list[float]] = {"train cost": [], "dev cost": []}
+    best, best_epoch, best_state, start_epoch, seconds = math.inf, 0, None, 0, 0.0
+    generator = torch.Generator().manual_seed(config.seed)
+    ckpt = Path(checkpoint) if checkpoint else None
+    if ckpt is not None and ckpt.is_file():
+        saved = torch.load(ckpt, map_location="cpu", weights_only=False)
+        if _resumable(saved.get("config")) != _resumable(asdict(config)):
+            raise OrlearnError(f"checkpoint {ckpt} was made with other training settings; remove it or change the path")
+        policy.load_state_dict(saved["policy"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        generator.set_state(saved["generator"])
+        history, best, best_epoch = saved["history"], saved["best"], saved["best_epoch"]
+        best_state, start_epoch, seconds = saved["best_state"], saved["epoch"], saved["seconds"]
+        log.info("resumed from %s at epoch %d", ckpt, start_epoch)
+    epoch = start_epoch
+    with progress_bar(f"HDPO {setting.name}", config.epochs, disable=not progress) as advance:
+        advance(start_epoch)
+        for epoch in range(start_epoch, config.epochs):
+            if epoch - best_epoch >= config.patience and best_state is not None:
+                log.info("early stop at epoch %d (best %d)", epoch, best_epoch)
+                break
+            began = time.perf_counter()
+            policy.train()
+            order = torch.randperm(train_set.n, generator=generator)
+            costs = []
+            for start in range(0, train_set.n, batch):
+                part = train_set.batch(order[start : start + batch])
+                loss = rollout(sim, observer, policy, part).cost.mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                costs.append(float(loss.detach()))
+            scheduler.step()
+            policy.eval()
+            dev = _score(setting, policy, dev_set, dev_spec.batch_size)
+            history["train cost"].append(sum(costs) / len(costs))
+            history["dev cost"].append(dev)
+            if dev < best:
+                best, best_epoch = dev, epoch + 1
+                best_state = {k: v.detach().clone() for k, v in policy.state_dict().items()}
+            seconds += time.perf_counter() - began
+            if ckpt is not None:
+                ckpt.parent.mkdir(parents=True, exist_ok=True)
+                torch.save(
+                    {
+                        "config": asdict(config), "policy": policy.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "generator": generator.get_state(), "history": history,
+                        "best": best, "best_epoch": best_epoch, "best_state": best_state, "epoch": epoch + 1,
+                        "seconds": seconds,
+                    },
+                    ckpt.with_suffix(".tmp"),
+                )
+                ckpt.with_suffix(".tmp").replace(ckpt)
+            advance(1, status=f"train {history['train cost'][-1]:.4f} dev {dev:.4f} best {best:.4f}")
+    if best_state is not None:
+        policy.load_state_dict(best_state)
+    if curves is not None:
+        save_learning_curves(curves, history, title=f"HDPO on {setting.name}: cost per period per store")
+    return TrainResult(best, best_epoch, len(history["dev cost"]), seconds, history)
+
+
+@dataclass
+class Evaluation:
+    """Test cost per period per store (mean over scenarios and its standard error), and for
+    profit settings the profit per period (all stores) and a just-in-time oracle's."""
+
+    cost: float
+    stderr: float
+    scenarios: int
+    periods: int
+    profit: float | None = None
+    oracle_profit: float | None = None
+
+
+def jit_oracle_profit(setting: Setting, scenarios: ScenarioSet) -> torch.Tensor:
+    """Profit per period per scenario of an oracle that knows demand and delivers it at once from
+    the cheapest warehouse connected to each store: price minus that procurement cost, times
+    demand, with no stock held (after the warm-up)."""
+    net = setting.network
+    cheapest = []
+    for s in net.stores.tolist():
+        into = torch.nonzero(net.edge_dst == s).flatten()
+        costs = []
+        for e in into.tolist():
+            u = int(net.edge_src[e])
+            upstream = net.edge_cost[(net.edge_dst == u)] if u >= 0 else torch.zeros(1)
+            costs.append(float(net.edge_cost[e]) + float(upstream.min()))
+        cheapest.append(min(costs))
+    margin = net.underage[net.stores] - torch.tensor(cheapest)
+    demand = scenarios.demand[:, :, scenarios.history + scenarios.warmup :]
+    return (demand * margin[None, :, None]).sum(1).mean(1)
+
+
+def evaluate(
+    setting: Setting,
+    policy: nn.Module,
+    *,
+    n_samples: int | None = None,
+    periods: int | None = None,
+    warmup: int | None = None,
+    chunk: int = 4096,
+    seed: int = 0,
+    progress: bool = False,
+) -> Evaluation:
+    """Average test cost of ``policy``, simulated ``chunk`` scenarios at a time."""
+    spec = setting.datasets["test"]
+    if isinstance(setting.demand, RealDemand) and (periods, warmup) != (None, None):
+        log.info("real sales: the test window of weeks is fixed by the setting; periods and warm-up ignored")
+        periods = warmup = None
+    n = spec.n_samples if n_samples is None else n_samples
+    chunk = min(chunk, n)
+    sim, observer = setting.simulator(), setting.observer()
+    costs, profits, oracle = [], [], []
+    policy.eval()
+    with progress_bar(f"evaluate {setting.name}", math.ceil(n / chunk), disable=not progress) as advance:
+        for k, start in enumerate(range(0, n, chunk)):
+            part = setting.scenarios(
+                "test", n_samples=min(chunk, n - start), periods=periods, warmup=warmup, seed=seed, chunk=k
+            )
+            with torch.no_grad():
+                result = rollout(sim, observer, policy, part)
+            costs.append(result.cost)
+            if setting.network.maximize_profit:
+                profits.append(-result.cost * setting.network.n_stores)
+                oracle.append(jit_oracle_profit(setting, part))
+            advance(1)
+    cost = torch.cat(costs).double()
+    stderr = float(cost.std() / math.sqrt(len(cost))) if len(cost) > 1 else 0.0
+    evaluation = Evaluation(float(cost.mean()), stderr, len(cost), part.periods)
+    if profits:
+        evaluation.profit = float(torch.cat(profits).double().mean())
+        evaluation.oracle_profit = float(torch.cat(oracle).double().mean())
+    return evaluation

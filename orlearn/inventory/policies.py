@@ -1,0 +1,198 @@
+"""Inventory policies: neural (vanilla MLP, symmetry-aware, GNN) and classical baselines.
+
+Every policy maps an :class:`~orlearn.inventory.observation.Observation` to the quantities
+requested on every edge ``[B, E]`` (units, >= 0). Neural policies output quantities in units of
+the destination's demand scale; baselines have one level (and cap) per location, also in units of
+scale, trained by the same gradient machinery or set from a closed form.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import networkx as nx
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import MessagePassing
+
+from orlearn.errors import OrlearnError
+from orlearn.inventory.observation import Observation, Observer
+from orlearn.inventory.simulator import Network
+
+
+def _mlp(sizes: list[int], *, out: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ELU()]
+    layers.append(nn.Linear(sizes[-1], out))
+    return nn.Sequential(*layers)
+
+
+class VanillaMLP(nn.Module):
+    """One fully connected network from the whole state to every edge's order."""
+
+    def __init__(self, observer: Observer, hidden: int = 64, layers: int = 2) -> None:
+        super().__init__()
+        self.net = _mlp([observer.flat_dim] + [hidden] * layers, out=observer.network.n_edges)
+
+    def forward(self, obs: Observation) -> Tensor:
+        return obs.edge_scale * nn.functional.softplus(self.net(obs.flat))
+
+
+class SymmetryAware(nn.Module):
+    """A context network reads the whole state; one network, shared by every edge (so by every
+    store), maps (source, destination, edge, context) to that edge's order."""
+
+    def __init__(self, observer: Observer, hidden: int = 64, layers: int = 2, context: int = 16) -> None:
+        super().__init__()
+        self.network = observer.network
+        self.context = _mlp([observer.flat_dim] + [hidden] * layers, out=context)
+        self.edge = _mlp([2 * observer.node_dim + observer.edge_dim + context] + [hidden] * layers, out=1)
+
+    def forward(self, obs: Observation) -> Tensor:
+        net = self.network
+        src = net.edge_src.clone()
+        src[src < 0] = net.n_nodes  # the supplier row
+        c = self.context(obs.flat)
+        e = obs.edge_x.shape[1]
+        x = torch.cat(
+            [obs.node_x[:, src], obs.node_x[:, net.edge_dst], obs.edge_x, c[:, None, :].expand(-1, e, -1)], dim=2
+        )
+        return obs.edge_scale * nn.functional.softplus(self.edge(x).squeeze(-1))
+
+
+class _EdgeConv(MessagePassing):
+    """Message passing with edge features: m_ij = MLP(x_i, x_j, e_ij), mean-aggregated, residual."""
+
+    def __init__(self, hidden: int, edge_dim: int) -> None:
+        super().__init__(aggr="mean")
+        self.message_net = _mlp([2 * hidden + edge_dim, hidden], out=hidden)
+        self.update_net = _mlp([2 * hidden, hidden], out=hidden)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+        aggregated = self.propagate(edge_index, x=x, edge_attr=edge_attr)
+        return x + self.update_net(torch.cat([x, aggregated], dim=1))
+
+    def message(self, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
+        return self.message_net(torch.cat([x_i, x_j, edge_attr], dim=1))
+
+
+class GNNPolicy(nn.Module):
+    """A graph network over the supply network (supplier included, edges in both directions):
+    node and edge features are embedded, ``rounds`` of message passing follow the topology, and
+    each edge's order is read from its two end nodes. Its size does not depend on the network's."""
+
+    def __init__(self, observer: Observer, hidden: int = 64, rounds: int = 3) -> None:
+        super().__init__()
+        net = observer.network
+        self.network = net
+        self.encode = _mlp([observer.node_dim, hidden], out=hidden)
+        self.convs = nn.ModuleList(_EdgeConv(hidden, observer.edge_dim + 1) for _ in range(rounds))
+        self.head = _mlp([2 * hidden + observer.edge_dim, hidden], out=1)
+        src = net.edge_src.clone()
+        src[src < 0] = net.n_nodes
+        self.register_buffer("_src", src, persistent=False)
+        both = torch.stack([torch.cat([src, net.edge_dst]), torch.cat([net.edge_dst, src])])
+        self.register_buffer("_edges", both, persistent=False)
+        self._batched: dict[int, Tensor] = {}
+
+    def _edge_index(self, b: int) -> Tensor:
+        # The same graph for every scenario: B disjoint copies, as torch-geometric batches them.
+        if b not in self._batched:
+            offsets = torch.arange(b)[:, None, None] * (self.network.n_nodes + 1)
+            self._batched = {b: (self._edges[None] + offsets).transpose(0, 1).reshape(2, -1)}
+        return self._batched[b]
+
+    def forward(self, obs: Observation) -> Tensor:
+        b, nodes, _ = obs.node_x.shape
+        e = obs.edge_x.shape[1]
+        h = self.encode(obs.node_x).reshape(b * nodes, -1)
+        direction = torch.cat([obs.edge_x.new_zeros(b, e, 1), obs.edge_x.new_ones(b, e, 1)], dim=1)
+        attr = torch.cat([torch.cat([obs.edge_x, obs.edge_x], dim=1), direction], dim=2).reshape(b * 2 * e, -1)
+        index = self._edge_index(b)
+        for conv in self.convs:
+            h = conv(h, index, attr)
+        h = h.reshape(b, nodes, -1)
+        x = torch.cat([h[:, self._src], h[:, self.network.edge_dst], obs.edge_x], dim=2)
+        return obs.edge_scale * nn.functional.softplus(self.head(x).squeeze(-1))
+
+
+def default_levels(network: Network, *, echelon: bool) -> Tensor:
+    """Starting levels in units of scale: lead time + 1 periods of demand at a store; for an
+    echelon level, the longest lead time down to a store plus one period."""
+    lead_in = torch.zeros(network.n_nodes).scatter_reduce(0, network.edge_dst, network.lead_time.float(), "amax")
+    levels = lead_in + 1.0
+    if echelon:
+        g = network.graph()
+        order = [u for u in reversed(list(nx.topological_sort(g))) if u != "supplier"]
+        for u in order:
+            below = [levels[v] for v in g.successors(u)]
+            if below:
+                levels[u] = lead_in[u] + max(below)
+    return levels
+
+
+class BaseStock(nn.Module):
+    """Order up to a level: ``max(0, S_u - position_u)`` on the inbound edge(s) of every location
+    (split evenly between several inbound edges). ``echelon=True`` uses echelon positions (the
+    location plus everything downstream: Clark and Scarf's echelon-stock policy); ``capped=True``
+    never orders more than a learned cap per period (capped base-stock, Xin 2021)."""
+
+    def __init__(self, observer: Observer, echelon: bool = False, capped: bool = False) -> None:
+        super().__init__()
+        net = observer.network
+        self.network = net
+        self.echelon = echelon
+        self.capped = capped
+        self.level = nn.Parameter(default_levels(net, echelon=echelon))
+        self.cap = nn.Parameter(torch.full((net.n_nodes,), 2.0)) if capped else None
+        indegree = torch.zeros(net.n_nodes).index_add(0, net.edge_dst, torch.ones(net.n_edges))
+        self.register_buffer("_share", 1.0 / indegree[net.edge_dst], persistent=False)
+
+    def forward(self, obs: Observation) -> Tensor:
+        position = obs.echelon if self.echelon else obs.position
+        need = torch.relu(self.level * obs.scale - position)
+        if self.cap is not None:
+            need = torch.minimum(need, torch.relu(self.cap) * obs.scale)
+        return need[:, self.network.edge_dst] * self._share
+
+
+def newsvendor_base_stock(mean: float, std: float, lead_time: int, holding: float, underage: float) -> tuple[float, float]:
+    """Optimal base-stock level and average cost per period (units, cost units) of one store with
+    backlogged i.i.d. Normal(mean, std) demand: the critical fractile p / (p + h) of demand over
+    ``lead_time + 1`` periods; cost ``(h + p) * sigma * phi(z)``."""
+    from scipy.stats import norm
+
+    if min(mean, std, holding, underage) < 0 or lead_time < 1 or holding + underage == 0:
+        raise OrlearnError("newsvendor: mean, std, costs must be >= 0 and the lead time >= 1")
+    z = float(norm.ppf(underage / (holding + underage)))
+    sigma = std * math.sqrt(lead_time + 1)
+    return (lead_time + 1) * mean + z * sigma, (holding + underage) * sigma * float(norm.pdf(z))
+
+
+POLICIES: dict[str, str] = {
+    "vanilla": "fully connected network over the whole state",
+    "symmetric": "symmetry-aware: a context network plus one network shared by all edges",
+    "gnn": "graph network over the supply network (torch-geometric)",
+    "base_stock": "order up to a level per location (installation stock)",
+    "capped_base_stock": "base-stock with a cap on each order",
+    "echelon_stock": "order up to a level of echelon stock (optimal for serial backlogged systems)",
+}
+
+
+def build_policy(name: str, observer: Observer, **hyperparameters: Any) -> nn.Module:
+    """Make the policy called ``name`` (a key of :data:`POLICIES`) for ``observer``'s network."""
+    if name == "vanilla":
+        return VanillaMLP(observer, **hyperparameters)
+    if name == "symmetric":
+        return SymmetryAware(observer, **hyperparameters)
+    if name == "gnn":
+        return GNNPolicy(observer, **hyperparameters)
+    if name == "base_stock":
+        return BaseStock(observer)
+    if name == "capped_base_stock":
+        return BaseStock(observer, capped=True)
+    if name == "echelon_stock":
+        return BaseStock(observer, echelon=True)
+    raise OrlearnError(f"unknown inventory policy '{name}'; choose one of {', '.join(POLICIES)}")
