@@ -153,7 +153,7 @@ _DISTRIBUTIONS: list[Distribution] = [
             affinity=0,
             edge_prob=p,
         )
-        for s, n, p in zip(_SIZES, (150, 250, 350), (0.05, 0.03, 0.02))
+        for s, n, p in zip(_SIZES, (150, 200, 250), (0.05, 0.0375, 0.03))
     ),
     *(
         _d(
@@ -173,11 +173,11 @@ _DISTRIBUTIONS: list[Distribution] = [
             f"generalized independent set, Erdos-Renyi {n} nodes, p = {p}",
             n_nodes=n,
             edge_prob=p,
-            removable_frac=0.25,
+            removable_frac=0.75,
             revenue=100,
             max_cost=1,
         )
-        for s, n, p in zip(_SIZES, (60, 80, 100), (0.5, 0.5, 0.5))
+        for s, n, p in zip(_SIZES, (60, 75, 90), (0.5, 0.5, 0.5))
     ),
     _d(
         "mknapsack/small",
@@ -185,6 +185,9 @@ _DISTRIBUTIONS: list[Distribution] = [
         "multiple knapsack, 100 items, 6 knapsacks",
         n_items=100,
         n_knapsacks=6,
+        min_weight=10,
+        max_weight=20,
+        scheme="weakly_correlated",
     ),
     _d(
         "mknapsack/medium",
@@ -192,6 +195,9 @@ _DISTRIBUTIONS: list[Distribution] = [
         "multiple knapsack, 100 items, 12 knapsacks",
         n_items=100,
         n_knapsacks=12,
+        min_weight=10,
+        max_weight=20,
+        scheme="weakly_correlated",
     ),
 ]
 _REGISTRY = {d.name: d for d in _DISTRIBUTIONS}

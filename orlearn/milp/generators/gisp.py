@@ -5,8 +5,10 @@ constraints", Forest Science 43 (1997); M. Colombi, R. Mansini, M. Savelsbergh, 
 independent set problem: polyhedral analysis and solution approaches", EJOR 260 (2017); used as an
 ML-for-MILP benchmark by Chmiela et al. (NeurIPS 2021) and Distributional MIPLIB (Huang et al. 2024).
 
-Each edge of G(n, p) is removable with probability ``removable_frac``. Every node earns ``revenue``;
-keeping both ends of a removable edge costs an integer uniform in [1, max_cost]. Model:
+Each edge of G(n, p) is removable with probability ``removable_frac`` (default 0.75, revenue 100
+and edge cost 1: the values of the Distributional MIPLIB GISP generator's example). Every node
+earns ``revenue``; keeping both ends of a removable edge costs an integer uniform in
+[1, max_cost]. Model:
 max sum_v revenue x_v - sum_{e removable} c_e y_e s.t. x_u + x_v <= 1 for fixed edges,
 x_u + x_v - y_e <= 1 for removable edges, x, y binary.
 """
@@ -27,7 +29,7 @@ def build(
     name: str = "gisp",
     n_nodes: int = 60,
     edge_prob: float = 0.5,
-    removable_frac: float = 0.25,
+    removable_frac: float = 0.75,
     revenue: int = 100,
     max_cost: int = 1,
 ) -> pyscipopt.Model:

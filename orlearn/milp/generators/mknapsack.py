@@ -1,14 +1,17 @@
-"""Multiple knapsack instances (uncorrelated weights and profits).
+"""Multiple knapsack instances following Fukunaga (2011), as used for learned branching.
 
-S. Martello, P. Toth, "Knapsack Problems: Algorithms and Computer Implementations", Wiley 1990
-(ch. 6); D. Pisinger, "An exact algorithm for large multiple knapsack problems", EJOR 114 (1999);
-100 items with 6 or 12 knapsacks as in the multiple knapsack benchmark of L. Scavuzzo et al.,
-"Learning to branch with tree MDPs", NeurIPS 2022.
+A.S. Fukunaga, "A branch-and-bound algorithm for hard multiple knapsack problems", Annals of
+Operations Research 184 (2011) 97-119 (section 2.1); S. Martello, P. Toth, "Knapsack Problems",
+Wiley 1990; 100 items with 6 / 12 knapsacks and weights in [10, 20] as in the multiple knapsack
+benchmarks of the learned-branching literature (e.g. L. Scavuzzo et al., "Learning to branch with
+tree MDPs", NeurIPS 2022).
 
-Weights w_i and profits p_i are integers uniform in [min_value, max_value] (uncorrelated). The
-knapsacks together hold ``capacity_frac`` of the total weight; knapsack j gets a share
-proportional to U[0.8, 1.2], and never less than the heaviest item. Model:
-max sum_ij p_i x_ij s.t. sum_j x_ij <= 1 (item i packed once), sum_i w_i x_ij <= C_j, x binary.
+Weights w_i are integers uniform in [min_weight, max_weight] (R = max_weight - min_weight).
+Profits: "weakly_correlated" p_i uniform in [max(w_i - R, 1), w_i + R]; "uncorrelated" p_i
+uniform in [min_weight, max_weight]. Capacities: knapsacks 1..m-1 get integers uniform in
+[0.4 W / m, 0.6 W / m] (W = sum of weights) and the last one the rest of 0.5 W, so together they
+hold half the total weight. Model: max sum_ij p_i x_ij s.t. sum_j x_ij <= 1 (each item packed at
+most once), sum_i w_i x_ij <= C_j, x binary.
 """
 
 from __future__ import annotations
@@ -25,16 +28,25 @@ def build(
     name: str = "mknapsack",
     n_items: int = 100,
     n_knapsacks: int = 6,
-    min_value: int = 10,
-    max_value: int = 10000,
-    capacity_frac: float = 0.5,
+    min_weight: int = 10,
+    max_weight: int = 20,
+    scheme: str = "weakly_correlated",
 ) -> pyscipopt.Model:
     """Draw one multiple knapsack instance."""
-    weights = rng.integers(min_value, max_value + 1, size=n_items)
-    profits = rng.integers(min_value, max_value + 1, size=n_items)
-    shares = rng.uniform(0.8, 1.2, size=n_knapsacks)
-    capacities = np.floor(capacity_frac * weights.sum() * shares / shares.sum()).astype(int)
-    capacities = np.maximum(capacities, weights.max())
+    spread = max_weight - min_weight
+    weights = rng.integers(min_weight, max_weight + 1, size=n_items)
+    if scheme == "weakly_correlated":
+        profits = rng.integers(np.maximum(weights - spread, 1), weights + spread + 1)
+    elif scheme == "uncorrelated":
+        profits = rng.integers(min_weight, max_weight + 1, size=n_items)
+    else:
+        raise ValueError(f"unknown profit scheme {scheme!r}")
+    total = int(weights.sum())
+    capacities = np.empty(n_knapsacks, dtype=int)
+    capacities[:-1] = rng.integers(
+        int(0.4 * total / n_knapsacks), int(0.6 * total / n_knapsacks) + 1, size=n_knapsacks - 1
+    )
+    capacities[-1] = max(total // 2 - int(capacities[:-1].sum()), 0)
 
     model = pyscipopt.Model(problemName=name)
     x = [
