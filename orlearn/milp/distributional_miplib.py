@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orlearn.errors import OrlearnError
-from orlearn.milp.io import gzip_bytes, read_manifest, write_bytes_atomic, write_manifest
+from orlearn.milp.io import gzip_bytes, merge_manifest, write_bytes_atomic
 
 FORMATS = ("mps", "lp")
 _NAME_COLUMNS = ("name", "instance", "instance_name", "id")
@@ -111,10 +111,7 @@ def csv_to_files(
         raise OrlearnError(f"limit must be at least 1, got {limit}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        entries = {e["file"]: e for e in read_manifest(out)}
-    except OrlearnError:
-        entries = {}
+    entries: dict[str, dict] = {}
     paths: list[Path] = []
     seen: set[str] = set()
     with progress_bar(f"convert {Path(path).name}", limit, disable=not progress) as advance:
@@ -141,5 +138,5 @@ def csv_to_files(
             advance(status=fname)
     if not paths:
         raise OrlearnError(f"{path}: no instances (the file has a header but no rows)")
-    write_manifest(out, list(entries.values()))
+    merge_manifest(out, list(entries.values()))
     return paths

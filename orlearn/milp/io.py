@@ -68,7 +68,11 @@ def _captured_native_output() -> Iterator[list[str]]:
     sys.stderr.flush()
     lines: list[str] = []
     with tempfile.TemporaryFile() as capture:
-        saved = [os.dup(1), os.dup(2)]
+        try:
+            saved = [os.dup(1), os.dup(2)]
+        except OSError:  # no stdout/stderr to redirect (closed descriptors): nothing to capture
+            yield lines
+            return
         try:
             os.dup2(capture.fileno(), 1)
             os.dup2(capture.fileno(), 2)
@@ -197,6 +201,25 @@ def write_manifest(directory: str | Path, entries: Sequence[dict[str, Any]]) -> 
     return target
 
 
+def merge_manifest(directory: str | Path, entries: Sequence[dict[str, Any]]) -> Path:
+    """Add or replace ``entries`` (by file) in ``directory``'s manifest, under a file lock so
+    that several processes filling one directory (e.g. with different --start) keep all rows."""
+    import fcntl
+
+    directory = Path(directory)
+    fd = os.open(directory, os.O_RDONLY)  # lock the directory itself: no stray lock files
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            merged = {e["file"]: e for e in read_manifest(directory)}
+        except OrlearnError:
+            merged = {}
+        merged.update((e["file"], e) for e in entries)
+        return write_manifest(directory, list(merged.values()))
+    finally:
+        os.close(fd)
+
+
 def instance_file_name(name: str, split: str, index: int) -> str:
     """File name of instance ``index`` of ``split`` of distribution ``name``."""
     return f"{name.replace('/', '_')}_{split}_{index:04d}.mps.gz"
@@ -234,7 +257,8 @@ def generate(
     except OrlearnError:
         existing = {}
     version = dist.version
-    paths = []
+    paths: list[Path] = []
+    written: list[dict[str, Any]] = []
     with progress_bar(f"generate {name} ({split})", n, disable=not progress) as advance:
         for index in range(start, start + n):
             seed = dist.seed_for(split, index)
@@ -262,10 +286,10 @@ def generate(
                 write_model(dist.sample(seed), target)
                 entry["sha256"] = sha256_file(target)
                 log.info("wrote %s (seed %d)", target, seed)
-            existing[fname] = entry
+            written.append(entry)
             paths.append(target)
             advance(status=fname)
-    write_manifest(out, list(existing.values()))
+    merge_manifest(out, written)
     return paths
 
 

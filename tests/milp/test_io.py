@@ -105,3 +105,17 @@ def test_resolve_instances(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(OrlearnError, match="manifest"):
         resolve_instances([bad])
+
+
+def test_concurrent_generate_keeps_every_manifest_row(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        list(
+            pool.map(lambda i: generate("mknapsack/small", "train", 1, tmp_path, start=i), range(4))
+        )
+    assert [e["index"] for e in read_manifest(tmp_path)] == [0, 1, 2, 3]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "manifest.json",
+        *(f"mknapsack_small_train_{i:04d}.mps.gz" for i in range(4)),
+    ]
