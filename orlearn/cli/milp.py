@@ -138,6 +138,9 @@ def run_hardness(args: argparse.Namespace) -> int:
         table.add_row(Path(inst).name, status, f"{seconds:.1f}", gap_text, level)
     console = Console()
     console.print(table)
+    for r in results:
+        if r.status == "error":
+            console.print(f"[red]{Path(r.instance).name}: {r.message}[/red]")
     counts = ", ".join(f"{k}: {v}" for k, v in level_counts(row[4] for row in rows).items())
     overall = distribution_level(
         ((r.status, r.solving_time, r.time_limit) for r in results), thresholds
