@@ -1,7 +1,7 @@
 """`orlearn demo` (what `make demo` runs): compare branching rules on the shipped test instances.
 
-The demo solves the first few instances of every shipped MILP test set (instances/milp/) under
-the rules in :data:`DEMO_RULES` with the `gasse` settings, two solves at a time, and prints the
+The demo solves the first few instances of every small shipped MILP test set
+(instances/milp/*_small_test/) under the rules in :data:`DEMO_RULES` with the `gasse` settings, two solves at a time, and prints the
 side-by-side table. When the shipped learned policy exists, the learned rule is compared with
 SCIP's default instead.
 """
@@ -17,6 +17,8 @@ DEMO_RULES = ["relpscost", "pscost"]
 LEARNED_DEMO_RULES = ["gnn", "relpscost"]
 LEARNED_POLICY = Path("policies/branching/mixed.pt")
 INSTANCE_DIR = Path("instances/milp")
+#: The sets the demo draws from (the small test splits: a few minutes on 2 cores).
+DEMO_SETS = "*_small_test"
 
 
 def _repo_root() -> Path:
@@ -25,17 +27,18 @@ def _repo_root() -> Path:
     return here if (here / INSTANCE_DIR).is_dir() else Path.cwd()
 
 
-def demo_instances(root: Path, per_set: int) -> list[Path]:
-    """The first ``per_set`` instance files (sorted) of every folder under ``root``."""
+def demo_instances(root: Path, per_set: int, sets: str = DEMO_SETS) -> list[Path]:
+    """The first ``per_set`` instance files (sorted) of every folder under ``root`` named ``sets``."""
     from orlearn.errors import OrlearnError
     from orlearn.milp.io import is_instance_file
 
     folders: dict[Path, list[Path]] = {}
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and is_instance_file(path):
-            folders.setdefault(path.parent, []).append(path)
+    for folder in sorted(root.glob(sets)):
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and is_instance_file(path):
+                folders.setdefault(folder, []).append(path)
     if not folders:
-        raise OrlearnError(f"no shipped MILP instances under {root}")
+        raise OrlearnError(f"no shipped MILP instances in {root}/{sets}")
     return [path for folder in sorted(folders) for path in folders[folder][:per_set]]
 
 
@@ -56,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_solve_arguments(p)
     p.add_argument("--per-set", type=int, default=3, help="instances per test set (default 3)")
     p.set_defaults(
-        func=run_demo, settings="gasse", jobs=2, time_limit=120.0,
+        func=run_demo, settings="gasse", jobs=2, time_limit=60.0,
         output="runs/demo/results.jsonl",
     )
 

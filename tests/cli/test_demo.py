@@ -26,7 +26,7 @@ def write_knapsack(path: Path, seed: int) -> Path:
 
 
 def make_root(tmp_path: Path) -> Path:
-    for name in ("setcover_small_test", "facility_small_test"):
+    for name in ("setcover_small_test", "facility_small_test", "setcover_medium_test"):
         folder = tmp_path / demo.INSTANCE_DIR / name
         folder.mkdir(parents=True)
         for k in range(4):
