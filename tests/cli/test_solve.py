@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyscipopt
@@ -120,3 +125,28 @@ def test_bad_input_keeps_earlier_results(folder, tmp_path):
     before = out.read_text()
     assert main(["solve", str(folder), "-o", str(out), "-q", "-b", "nosuch"]) == 2
     assert out.read_text() == before
+
+
+def test_ctrl_c_exits_130_and_leaves_a_valid_file(tmp_path):
+    hard = tmp_path / "hard"
+    hard.mkdir()
+    for k in range(4):
+        write_market_split(hard / f"hard{k}.mps", 40, k)  # n = 40: minutes, unless stopped
+    out = tmp_path / "r.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from orlearn.cli import main; sys.exit(main())",
+         "solve", str(hard), "--time-limit", "0.3",
+         "-o", str(out), "-q"],
+        start_new_session=True, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_text().count("\n"):
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    records = lines(out)  # every line parses
+    assert 1 <= len(records) <= 4 and all(r["status"] == "time_limit" for r in records)
