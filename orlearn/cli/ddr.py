@@ -129,10 +129,14 @@ def _train(args: argparse.Namespace) -> int:
         "torch_threads": torch.get_num_threads(),
     }
     save_rule(out, rule, metadata)
+    curves = dict(result.curves)
+    curves[f"validation cost (every {config.validate_every} iterations)"] = curves.pop(
+        "validation cost"
+    )
     save_learning_curves(
         out.with_suffix(".png"),
-        result.curves,
-        xlabel="iteration / validation",
+        curves,
+        xlabel="iteration (validation: check number)",
         title=f"TS-DDR {args.case}",
     )
     print(
