@@ -44,6 +44,7 @@ class TrainConfig:
     dev_warmup: int | None = None
     patience: int = 20
     lr_decay: float = 1.0  # multiplies the learning rate after every epoch
+    grad_clip: float | None = 1.0  # largest gradient norm (None: no clipping)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -131,6 +132,9 @@ def train(
                 loss = rollout(sim, observer, policy, part).cost.mean()
                 optimizer.zero_grad()
                 loss.backward()
+                if config.grad_clip:
+                    # An early policy that orders far too much gives huge costs and gradients.
+                    nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip)
                 optimizer.step()
                 costs.append(float(loss.detach()))
             scheduler.step()

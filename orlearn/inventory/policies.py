@@ -29,12 +29,21 @@ def _mlp(sizes: list[int], *, out: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _orders_start_at_one_period(head: nn.Sequential) -> None:
+    """Start every order near one period of demand (softplus(0.5413) = 1) with small slopes."""
+    last = head[-1]
+    nn.init.constant_(last.bias, math.log(math.e - 1.0))
+    with torch.no_grad():
+        last.weight.mul_(0.1)
+
+
 class VanillaMLP(nn.Module):
     """One fully connected network from the whole state to every edge's order."""
 
     def __init__(self, observer: Observer, hidden: int = 64, layers: int = 2) -> None:
         super().__init__()
         self.net = _mlp([observer.flat_dim] + [hidden] * layers, out=observer.network.n_edges)
+        _orders_start_at_one_period(self.net)
 
     def forward(self, obs: Observation) -> Tensor:
         return obs.edge_scale * nn.functional.softplus(self.net(obs.flat))
@@ -49,6 +58,7 @@ class SymmetryAware(nn.Module):
         self.network = observer.network
         self.context = _mlp([observer.flat_dim] + [hidden] * layers, out=context)
         self.edge = _mlp([2 * observer.node_dim + observer.edge_dim + context] + [hidden] * layers, out=1)
+        _orders_start_at_one_period(self.edge)
 
     def forward(self, obs: Observation) -> Tensor:
         net = self.network
@@ -90,6 +100,7 @@ class GNNPolicy(nn.Module):
         self.encode = _mlp([observer.node_dim, hidden], out=hidden)
         self.convs = nn.ModuleList(_EdgeConv(hidden, observer.edge_dim + 1) for _ in range(rounds))
         self.head = _mlp([2 * hidden + observer.edge_dim, hidden], out=1)
+        _orders_start_at_one_period(self.head)
         src = net.edge_src.clone()
         src[src < 0] = net.n_nodes
         self.register_buffer("_src", src, persistent=False)

@@ -88,9 +88,10 @@ class Setting:
         spec = self.datasets[split]
         n = spec.n_samples if n_samples is None else n_samples
         t = spec.periods if periods is None else periods
-        w = spec.warmup if warmup is None else warmup
+        # Without an explicit warm-up, a shorter horizon keeps the file's share of warm-up periods.
+        w = (spec.warmup * t) // spec.periods if warmup is None else warmup
         if n < 1 or t < 1 or not 0 <= w < t:
-            raise OrlearnError(f"{split} scenarios need >= 1 samples and periods and 0 <= warm-up < periods, got {n}, {t}, {w}")
+            raise OrlearnError(f"{split} scenarios need >= 1 samples and periods and 0 <= warm-up < periods (give a warm-up with the periods), got {n}, {t}, {w}")
         generator = torch.Generator().manual_seed(self.demand_seeds[split] + 1_000_003 * seed + 7919 * chunk)
         demand = self.demand.sample(n, t, generator, split)
         observer = self.observer()
