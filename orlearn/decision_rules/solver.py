@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.timing import HierarchicalTimer
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
@@ -24,7 +25,7 @@ class SolveError(OrlearnError):
 class PersistentLP:
     """One Pyomo model kept loaded in HiGHS; ``solve`` re-optimizes from the last basis."""
 
-    def __init__(self, model: pyo.ConcreteModel) -> None:
+    def __init__(self, model: pyo.ConcreteModel, *, fast: bool = True) -> None:
         self.model = model
         self._solver = Highs()
         if not self._solver.available():
@@ -44,16 +45,32 @@ class PersistentLP:
         update.update_params = True
         self._solver.set_instance(model)
         self._results = None
+        self._fast = fast
 
     def add_constraints(self, constraints: Sequence) -> None:
         """Load constraints added to the Pyomo model after construction (e.g. new cuts)."""
         self._solver.add_constraints(list(constraints))
 
+    def _fast_solve(self):  # noqa: ANN202 (APPSI's results type)
+        # APPSI wraps every solve in an output capture that starts threads, costing a few ms per
+        # call (more than HiGHS needs for a stage LP). Options set by the first, regular solve
+        # persist in the HiGHS object, so later solves push the Param updates and run HiGHS
+        # directly. Falls back to the regular call if APPSI's internals change.
+        solver = self._solver
+        if self._results is None or not all(
+            hasattr(solver, a) for a in ("_solver_model", "_postsolve", "update")
+        ):
+            return solver.solve(self.model)
+        timer = HierarchicalTimer()
+        solver.update(timer=timer)
+        solver._solver_model.run()
+        return solver._postsolve(timer)
+
     def solve(self) -> float:
         """Re-optimize; returns the objective value. Raises :class:`SolveError` if not optimal."""
-        results = self._solver.solve(self.model)
+        results = self._fast_solve() if self._fast else self._solver.solve(self.model)
         if results.termination_condition != TerminationCondition.optimal:
-            self._results = None
+            self._results = None  # the next solve takes the regular path again
             raise SolveError(f"HiGHS ended with {results.termination_condition.name}")
         self._results = results
         return float(results.best_feasible_objective)
