@@ -1,1 +1,65 @@
-"""Constructive neural solvers with bisimulation quotienting (BQ-NCO) for TSP, ATSP, CVRP, OP, KP."""
+"""Constructive neural solvers with bisimulation quotienting (BQ-NCO) for TSP, ATSP, CVRP, OP, KP.
+
+Python use::
+
+    from orlearn.construct import solve
+    results = solve("tsp", instances, beam=16)   # list of Decoded(solution, objective, seconds)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies" / "construct"
+
+
+def default_policy(problem: str) -> Path:
+    """The shipped policy of ``problem`` (policies/construct/<problem>100.pt, trained on size 100)."""
+    from orlearn.errors import OrlearnError
+
+    path = POLICY_DIR / f"{problem}100.pt"
+    if not path.is_file():
+        raise OrlearnError(
+            f"no shipped policy for {problem} ({path}); train one with "
+            f"`orlearn construct train --problem {problem}` and pass it with --policy"
+        )
+    return path
+
+
+def solve(
+    problem: str,
+    instances: Sequence[Any],
+    *,
+    policy: str | Path | None = None,
+    beam: int = 1,
+    knn: int | None = None,
+    batch_size: int = 64,
+) -> list[Any]:
+    """Solve ``instances`` of ``problem`` with a trained policy (the shipped one by default):
+    greedy, or beam search of width ``beam``. ``knn`` restricts each step to the k candidates
+    nearest the current node; by default it is the training size for instances more than twice
+    as large. Returns one :class:`orlearn.construct.decode.Decoded` per instance."""
+    from orlearn.construct.decode import solve as decode
+    from orlearn.construct.model import load_model
+    from orlearn.construct.problems import get_problem
+    from orlearn.errors import OrlearnError
+
+    if beam < 1:
+        raise OrlearnError("beam width must be at least 1")
+    if knn is not None and knn < 1:
+        raise OrlearnError("knn must be at least 1")
+    prob = get_problem(problem)
+    model, meta = load_model(str(policy or default_policy(problem)), prob)
+    results: list[Any] = [None] * len(instances)
+    trained_n = int(meta.get("config", {}).get("n", 100))
+    for big in (False, True):
+        idx = [i for i, inst in enumerate(instances) if (prob.size_of(inst) > 2 * trained_n) == big]
+        if not idx:
+            continue
+        k = knn if knn is not None else (trained_n if big else None)
+        out = decode(prob, model, [instances[i] for i in idx], beam=beam, knn=k, batch_size=batch_size)
+        for i, r in zip(idx, out):
+            results[i] = r
+    return results

@@ -156,3 +156,18 @@ def two_opt(dist: np.ndarray, tour: Sequence[int], *, max_seconds: float = 10.0)
             break
         t[i + 1 : j + 1] = t[i + 1 : j + 1][::-1].copy()
     return t.tolist()
+
+
+def improve(problem: Problem, instance: Any, solution: Any, *, max_seconds: float = 10.0) -> Any:
+    """2-opt on a TSP tour, or on each CVRP route (depot included); other problems unchanged."""
+    if problem.name == "tsp":
+        return two_opt(instance.distances(), solution, max_seconds=max_seconds)
+    if problem.name == "cvrp":
+        d = instance.distances()
+        routes = []
+        for route in solution:
+            t = two_opt(d, [0, *route], max_seconds=max_seconds)
+            k = t.index(0)
+            routes.append(t[k + 1 :] + t[:k])
+        return routes
+    return solution

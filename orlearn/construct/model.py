@@ -103,10 +103,14 @@ def policy_logits(model: BQPolicy, problem: Problem, state: Any) -> torch.Tensor
 
 def load_model(path: str, problem: Problem) -> tuple[BQPolicy, dict[str, Any]]:
     """Load a shipped or trained policy for ``problem`` (refuses one made for another problem)."""
+    from orlearn.errors import PolicyFileError
     from orlearn.policy_file import load_policy
 
     pf = load_policy(path, kind=f"construct/{problem.name}", feature_version=problem.feature_version)
-    model = build_model(problem, pf.hyperparameters)
-    model.load_state_dict(pf.state_dict)
+    try:
+        model = build_model(problem, pf.hyperparameters)
+        model.load_state_dict(pf.state_dict)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise PolicyFileError(f"{path}: its weights do not fit this orlearn's model: retrain it") from exc
     model.eval()
     return model, pf.metadata

@@ -133,15 +133,21 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
         log.info("resumed %s at epoch %d (best gap %.3f %%)", ckpt_path, epoch, best)
 
     start = time.perf_counter() - trained_s
+
+    def out_of_time() -> bool:
+        return cfg.max_minutes is not None and time.perf_counter() - start > cfg.max_minutes * 60
+
     with progress_bar(f"train {cfg.problem}", cfg.epochs, disable=not show_progress) as advance:
         advance(epoch)
         while epoch < cfg.epochs and epoch - best_epoch < cfg.patience:
-            if cfg.max_minutes is not None and time.perf_counter() - start > cfg.max_minutes * 60:
+            if out_of_time():
                 log.info("time budget reached after %d epochs", epoch)
                 break
             model.train()
             losses = []
             for _ in range(cfg.steps_per_epoch):
+                if out_of_time():  # a short last epoch still validates and checkpoints
+                    break
                 state, target = _batch(problem, instances, trajs, lengths, rng, cfg.batch_size)
                 loss = _loss(policy_logits(model, problem, state), target)
                 opt.zero_grad()
@@ -149,6 +155,8 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                 opt.step()
                 losses.append(float(loss.detach()))
+            if not losses:
+                break
             epoch += 1
             gap = validation_gap(problem, model, val_inst, reference)
             history["train loss"].append(float(np.mean(losses)))

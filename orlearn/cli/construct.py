@@ -1,0 +1,157 @@
+"""`orlearn construct`: solve, train and generate for the BQ-NCO constructive solvers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+PROBLEMS = ("tsp", "atsp", "cvrp", "op", "kp")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    group = subparsers.add_parser(
+        "construct", help="constructive neural solvers (BQ-NCO) for TSP, ATSP, CVRP, OP, KP"
+    )
+    verbs = group.add_subparsers(dest="construct_command", metavar="VERB")
+
+    p = verbs.add_parser("solve", help="solve instance files with a trained policy")
+    p.add_argument("target", help="an instance file (.tsp, .atsp, .vrp, or a generated .npz set) or a folder")
+    p.add_argument("--problem", required=True, choices=PROBLEMS)
+    p.add_argument("--policy", help="policy file (default: the shipped policies/construct/<problem>100.pt)")
+    p.add_argument("--beam", type=int, default=1, help="beam width (1 = greedy)")
+    p.add_argument("--knn", type=int, help="restrict each step to the k nearest candidates "
+                   "(default: the training size, for instances more than twice that size)")
+    p.add_argument("--two-opt", action="store_true", help="also report a 2-opt improvement (TSP, CVRP)")
+    p.add_argument("--out", default="construct_solutions.jsonl", help="JSON lines of solutions")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=_solve)
+
+    t = verbs.add_parser("train", help="train a policy by imitation of expert solutions")
+    t.add_argument("--problem", required=True, choices=PROBLEMS)
+    t.add_argument("--out", required=True, help="policy file to write (.pt)")
+    t.add_argument("--n", type=int, default=100, help="training instance size")
+    t.add_argument("--train-instances", type=int, default=800)
+    t.add_argument("--val-instances", type=int, default=32)
+    t.add_argument("--label-time", type=float, default=0.5, help="expert seconds per instance")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--d-model", type=int, default=128)
+    t.add_argument("--layers", type=int, default=4)
+    t.add_argument("--heads", type=int, default=8)
+    t.add_argument("--d-ff", type=int, default=512)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--lr", type=float, default=3e-4)
+    t.add_argument("--epochs", type=int, default=200)
+    t.add_argument("--steps-per-epoch", type=int, default=100)
+    t.add_argument("--patience", type=int, default=20, help="epochs without a better validation gap")
+    t.add_argument("--max-minutes", type=float, help="stop (resumably) after this much training")
+    t.add_argument("--workers", type=int, default=1, help="processes for expert labels")
+    t.add_argument("--cache-dir", default="runs/construct/labels")
+    t.add_argument("--run-dir", help="checkpoint folder (default runs/construct/<out stem>)")
+    t.set_defaults(func=_train)
+
+    g = verbs.add_parser("generate", help="generate random instances (and optionally expert labels)")
+    g.add_argument("--problem", required=True, choices=PROBLEMS)
+    g.add_argument("--n", type=int, required=True, help="nodes / customers / items")
+    g.add_argument("--count", type=int, required=True)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", required=True, help=".npz instance set to write")
+    g.add_argument("--label-time", type=float, help="also label with the expert (s per instance)")
+    g.add_argument("--workers", type=int, default=1)
+    g.add_argument("--cache-dir", default="runs/construct/labels")
+    g.set_defaults(func=_generate)
+
+    group.set_defaults(func=lambda args: (group.print_help(), 2)[1])
+
+
+def _solve(args: argparse.Namespace) -> int:
+    import time
+
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    from orlearn.construct import solve
+    from orlearn.construct.decode import improve
+    from orlearn.construct.io import read_instances
+    from orlearn.construct.problems import get_problem
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    problem = get_problem(args.problem)
+    instances = read_instances(problem, args.target)
+    results = solve(args.problem, instances, policy=args.policy, beam=args.beam, knn=args.knn,
+                    batch_size=args.batch_size)
+    table = Table(title=f"{args.problem} ({'greedy' if args.beam == 1 else f'beam {args.beam}'})")
+    for col in ("instance", "objective", "gap %", "time s"):
+        table.add_column(col, justify="right")
+    if args.two_opt:
+        table.add_column("2-opt objective", justify="right")
+        table.add_column("2-opt gap %", justify="right")
+        table.add_column("2-opt time s", justify="right")
+    sign = 1.0 if problem.sense == "min" else -1.0
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w") as fh:
+        for k, (inst, res) in enumerate(zip(instances, results)):
+            opt = getattr(inst, "optimum", None)
+
+            def gap(v: float, opt: float | None = opt) -> str:
+                return f"{sign * (v - opt) / abs(opt) * 100:.2f}" if opt else "-"
+
+            row = [inst.name or str(k), f"{res.objective:.6g}", gap(res.objective), f"{res.seconds:.3f}"]
+            record = {"instance": inst.name or k, "problem": args.problem, "objective": res.objective,
+                      "optimum": opt, "seconds": res.seconds, "solution": res.solution}
+            if args.two_opt:
+                t0 = time.perf_counter()
+                better = improve(problem, inst, res.solution)
+                secs = time.perf_counter() - t0
+                obj = problem.objective(inst, better)
+                row += [f"{obj:.6g}", gap(obj), f"{secs:.3f}"]
+                record["two_opt"] = {"objective": obj, "seconds": secs, "solution": better}
+            table.add_row(*row)
+            fh.write(json.dumps(record, default=int) + "\n")
+    Console().print(table)
+    print(f"solutions written to {out}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from orlearn.construct.train import TrainConfig, train
+    from orlearn.errors import OrlearnError
+
+    if args.n < 3 or args.batch_size < 1 or args.epochs < 1:
+        raise OrlearnError("--n must be >= 3, --batch-size and --epochs >= 1")
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    cfg = TrainConfig(
+        problem=args.problem, out=args.out, n=args.n, train_instances=args.train_instances,
+        val_instances=args.val_instances, label_time=args.label_time, seed=args.seed,
+        d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, d_ff=args.d_ff,
+        batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch, patience=args.patience,
+        max_minutes=args.max_minutes, workers=args.workers, cache_dir=args.cache_dir,
+        run_dir=args.run_dir,
+    )
+    path = train(cfg)
+    print(f"policy written to {path}")
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from orlearn.construct.io import save_set
+    from orlearn.construct.labels import label_instances
+    from orlearn.construct.problems import get_problem
+    from orlearn.errors import OrlearnError
+
+    if args.count < 1:
+        raise OrlearnError("--count must be at least 1")
+    problem = get_problem(args.problem)
+    instances = problem.generate(args.n, args.count, args.seed)
+    path = save_set(args.out, problem, instances)
+    print(f"{len(instances)} {args.problem} instances written to {path}")
+    if args.label_time is not None:
+        label_instances(args.problem, instances, time_limit=args.label_time,
+                        cache_dir=args.cache_dir, workers=args.workers)
+        print(f"expert labels cached in {args.cache_dir}/{args.problem}")
+    return 0

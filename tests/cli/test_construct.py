@@ -1,0 +1,64 @@
+"""`orlearn construct` verbs: solve (gap on a real instance, JSON lines), generate, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import torch
+
+from orlearn.cli import main
+from orlearn.construct.model import build_model
+from orlearn.construct.problems import get_problem
+from orlearn.policy_file import PolicyFile, save_policy
+
+INSTANCES = Path(__file__).resolve().parents[2] / "instances" / "construct"
+TINY = {"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32}
+
+
+def _policy(tmp_path, problem):
+    torch.manual_seed(0)
+    model = build_model(get_problem(problem), TINY)
+    return save_policy(tmp_path / f"{problem}.pt", PolicyFile(
+        kind=f"construct/{problem}", feature_version=1, hyperparameters=TINY,
+        state_dict=model.state_dict(), metadata={"config": {"n": 20}}))
+
+
+def test_solve_a_tsplib_instance_reports_gap_and_writes_solutions(tmp_path, capsys):
+    policy = _policy(tmp_path, "tsp")
+    out = tmp_path / "sol.jsonl"
+    rc = main(["construct", "solve", str(INSTANCES / "tsplib" / "eil51.tsp"), "--problem", "tsp",
+               "--policy", str(policy), "--beam", "2", "--two-opt", "--out", str(out)])
+    assert rc == 0
+    rec = json.loads(out.read_text().splitlines()[0])
+    assert rec["optimum"] == 426 and sorted(rec["solution"]) == list(range(51))
+    assert rec["objective"] >= 426 and rec["two_opt"]["objective"] <= rec["objective"]
+    assert "eil51" in capsys.readouterr().out
+
+
+def test_generate_then_solve_a_folder(tmp_path):
+    policy = _policy(tmp_path, "kp")
+    folder = tmp_path / "sets"
+    assert main(["construct", "generate", "--problem", "kp", "--n", "30", "--count", "3",
+                 "--out", str(folder / "kp30.npz")]) == 0
+    out = tmp_path / "kp.jsonl"
+    assert main(["construct", "solve", str(folder), "--problem", "kp", "--policy", str(policy),
+                 "--out", str(out)]) == 0
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_bad_input_exits_2(tmp_path, capsys):
+    tsp_policy = _policy(tmp_path, "tsp")
+    vrp = INSTANCES / "cvrplib" / "X-n101-k25.vrp"
+    # a checkpoint made for another problem
+    assert main(["construct", "solve", str(vrp), "--problem", "cvrp", "--policy", str(tsp_policy)]) == 2
+    assert "construct/tsp" in capsys.readouterr().err
+    # a file of another problem, a missing file, a malformed file
+    assert main(["construct", "solve", str(vrp), "--problem", "tsp", "--policy", str(tsp_policy)]) == 2
+    assert main(["construct", "solve", str(tmp_path / "nope.tsp"), "--problem", "tsp"]) == 2
+    broken = tmp_path / "broken.tsp"
+    shutil.copy(INSTANCES / "tsplib" / "eil51.tsp", broken)
+    broken.write_text(broken.read_text().replace("DIMENSION : 51", "DIMENSION : 60"))
+    assert main(["construct", "solve", str(broken), "--problem", "tsp", "--policy", str(tsp_policy)]) == 2
+    assert "orlearn: error:" in capsys.readouterr().err
