@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from orlearn.errors import OrlearnError
+from orlearn.inventory.bounds import transshipment_lower_bound
 from orlearn.inventory.hdpo import TrainConfig, evaluate, train
 from orlearn.inventory.policies import build_policy, newsvendor_base_stock
-from orlearn.inventory.settings import load_setting
+from orlearn.inventory.settings import Setting, load_setting
 
 log = logging.getLogger(__name__)
 
@@ -43,69 +44,69 @@ class Case:
     reference: float | None = None  # a published value
     reference_label: str = ""
     reference_case: str | None = None  # or the test cost of another case (same test scenarios)
+    reference_fn: Callable[[Setting], float] | None = None  # or a value computed from the setting
     target_gap: float | None = None  # percent
     test_samples: int | None = None
     test_periods: int | None = None
     test_warmup: int | None = None
 
 
-def _neural(epochs: int, samples: int, batch: int, lr: float = 1e-2, **kw: Any) -> TrainConfig:
-    return TrainConfig(
-        epochs=epochs, learning_rate=lr, train_samples=samples, batch_size=batch, dev_samples=kw.pop("dev", 1024),
-        lr_decay=kw.pop("decay", 0.95), patience=kw.pop("patience", 15), **kw,
-    )
-
-
 def cases(budget: str = "quick") -> list[Case]:
-    """The benchmark cases at a budget (``quick`` or ``full``)."""
+    """The benchmark cases at a budget (``quick`` or ``full``), most important first."""
     if budget not in ("quick", "full"):
         raise OrlearnError(f"unknown budget '{budget}' (quick or full)")
     full = budget == "full"
     test = {} if full else {"test_samples": 2048, "test_periods": 1500, "test_warmup": 500}
     gnn_test = {} if full else {"test_samples": 1024, "test_periods": 1000, "test_warmup": 400}
-    out: list[Case] = []
 
-    def neural(epochs: int, samples: int, batch: int, **kw: Any) -> TrainConfig:
+    def neural(epochs: int, samples: int | None, batch: int | None, *, lr: float = 3e-3, decay: float = 0.93,
+               fixed_samples: bool = False, dev: int = 1024) -> TrainConfig:
         if full:  # the files' scenario counts, long training, early stopping on dev
-            return _neural(2000, samples, batch, patience=200, decay=0.999, dev=None, **kw)
-        return _neural(epochs, samples, batch, **kw)
+            return TrainConfig(epochs=2000, learning_rate=lr, train_samples=samples if fixed_samples else None,
+                               batch_size=batch if fixed_samples else None, lr_decay=0.999, patience=200)
+        return TrainConfig(epochs=epochs, learning_rate=lr, train_samples=samples, batch_size=batch,
+                           dev_samples=dev, lr_decay=decay, patience=10)
 
-    baseline = _neural(40 if full else 12, None if full else 2048, None if full else 512, lr=3e-2, decay=0.9)
+    baseline = TrainConfig(epochs=60 if full else 12, learning_rate=3e-2, train_samples=None if full else 2048,
+                           batch_size=None if full else 512, dev_samples=None if full else 1024, lr_decay=0.9)
+    gnn = neural(10, 1024, 128, dev=512)
+    lost, backlogged, serial, trans, warehouse, favorita, later = [], [], [], [], [], [], []
     for lead, optimum in LOST_OPTIMA.items():
         ov = {"store_params.lead_time.value": lead, "store_params.underage_cost.value": 9.0}
-        out.append(Case(f"one_store_lost L={lead} capped_base_stock", "one_store_lost", "capped_base_stock", ov,
-                        baseline, reference=optimum, reference_label="optimal (published)", **test))
-        out.append(Case(f"one_store_lost L={lead} vanilla", "one_store_lost", "vanilla", ov,
-                        neural(40, 4096, 256, decay=0.93), reference=optimum, reference_label="optimal (published)",
-                        target_gap=0.3, **test))
+        lost.append(Case(f"one_store_lost L={lead} vanilla", "one_store_lost", "vanilla", ov, neural(20, 2048, 256),
+                         reference=optimum, reference_label="optimal (published)", target_gap=0.3, **test))
+        lost.append(Case(f"one_store_lost L={lead} capped_base_stock", "one_store_lost", "capped_base_stock", ov,
+                         baseline, reference=optimum, reference_label="optimal (published)", **test))
     for lead in (4, 1):
         ov = {"store_params.lead_time.value": lead}
         level, cost = newsvendor_base_stock(5.0, 1.6, lead, 1.0, 9.0)
-        out.append(Case(f"one_store_backlogged L={lead} vanilla", "one_store_backlogged", "vanilla", ov,
-                        neural(25, 4096, 256, decay=0.9), reference=cost,
-                        reference_label=f"base-stock optimum, closed form (S = {level:.2f})", target_gap=0.1, **test))
-    out.append(Case("serial_system 4 echelons echelon_stock", "serial_system", "echelon_stock", {},
-                    replace(baseline, epochs=40 if full else 25), reference=SERIAL_OPTIMA[4],
-                    reference_label="echelon-stock optimum (published)", **test))
-    out.append(Case("serial_system 4 echelons gnn", "serial_system", "gnn", {}, neural(15, 2048, 256, lr=3e-3),
-                    reference_case="serial_system 4 echelons echelon_stock",
-                    reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **gnn_test))
+        (backlogged if lead == 4 else later).append(
+            Case(f"one_store_backlogged L={lead} vanilla", "one_store_backlogged", "vanilla", ov,
+                 neural(15, 2048, 256, decay=0.9), reference=cost,
+                 reference_label=f"base-stock optimum, closed form (S = {level:.2f})", target_gap=0.1, **test))
+    serial.append(Case("serial_system 4 echelons echelon_stock", "serial_system", "echelon_stock", {},
+                       replace(baseline, epochs=60 if full else 20), reference=SERIAL_OPTIMA[4],
+                       reference_label="echelon-stock optimum (published)", **gnn_test))
+    serial.append(Case("serial_system 4 echelons gnn", "serial_system", "gnn", {}, gnn,
+                       reference_case="serial_system 4 echelons echelon_stock",
+                       reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **gnn_test))
     for stores in (3, 5, 10):
         ov = {"problem_params.n_stores": stores}
-        out.append(Case(f"transshipment {stores} stores echelon_stock", "transshipment_backlogged", "echelon_stock", ov,
-                        baseline, reference=TRANSSHIPMENT_BOUNDS[stores],
-                        reference_label="lower bound (published; other store draws)", **gnn_test))
-        out.append(Case(f"transshipment {stores} stores gnn", "transshipment_backlogged", "gnn", ov,
-                        neural(12, 2048, 256, lr=3e-3), reference_case=f"transshipment {stores} stores echelon_stock",
-                        reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **gnn_test))
+        label = f"lower bound, balance relaxation (published {TRANSSHIPMENT_BOUNDS[stores]} for other draws)"
+        for policy, config in (("echelon_stock", baseline), ("gnn", gnn)):
+            (trans if stores == 3 else later).append(
+                Case(f"transshipment {stores} stores {policy}", "transshipment_backlogged", policy, ov, config,
+                     reference_fn=transshipment_lower_bound, reference_label=label,
+                     target_gap=0.5 if policy == "gnn" else None, **gnn_test))
     for samples in (16, 256) + ((8192,) if full else ()):
         for policy in ("vanilla", "gnn"):
-            out.append(Case(f"one_warehouse {samples} scenarios {policy}", "one_warehouse_lost_demand", policy, {},
-                            neural(30 if samples < 256 else 12, samples, min(samples, 256), lr=3e-3,
-                                   patience=10 if not full else 200), **gnn_test))
-    out.append(Case("favorita base_stock", "favorita", "base_stock", {}, replace(baseline, train_samples=None, batch_size=None)))
-    out.append(Case("favorita gnn", "favorita", "gnn", {}, neural(20, None, 72, lr=3e-3)))
-    return out
+            config = neural(30 if samples < 256 else 10, samples, min(samples, 128), fixed_samples=True, dev=512)
+            warehouse.append(Case(f"one_warehouse {samples} scenarios {policy}", "one_warehouse_lost_demand", policy,
+                                  {}, config, **gnn_test))
+    favorita.append(Case("favorita base_stock", "favorita", "base_stock", {},
+                         replace(baseline, train_samples=None, batch_size=72, dev_samples=None)))
+    favorita.append(Case("favorita gnn", "favorita", "gnn", {}, replace(neural(8, None, 72), dev_samples=None)))
+    return lost[:2] + backlogged + serial + trans + lost[2:] + warehouse + favorita + later
 
 
 def run_case(case: Case, previous: dict[str, dict], *, seed: int = 0, progress: bool = False,
@@ -123,6 +124,8 @@ def run_case(case: Case, previous: dict[str, dict], *, seed: int = 0, progress: 
     reference = case.reference
     if case.reference_case is not None:
         reference = previous.get(case.reference_case, {}).get("test_cost")
+    if case.reference_fn is not None:
+        reference = case.reference_fn(setting)
     row: dict[str, Any] = {
         "schema": SCHEMA, "case": case.key, "setting": case.setting, "policy": case.policy,
         "overrides": case.overrides, "train": asdict(config), "train_seconds": round(train_seconds, 1),
