@@ -1,0 +1,192 @@
+"""The learned branching rule: a pyscipopt ``Branchrule`` driven by a trained GNN.
+
+At each node with a solved LP it builds the observation, runs the GNN (no gradients, one torch
+thread unless told otherwise) and branches on the candidate with the highest logit. Whatever goes
+wrong at a node (no optimal LP, an exception, a non-finite logit, a candidate without a graph
+column) makes the rule return DIDNOTRUN, so SCIP's next rule by priority (its default,
+relpscost) branches there instead; the fallback is counted by reason and the solve goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyscipopt as scip
+
+from orlearn.branching.observation import FEATURE_VERSION, Observation, ObservationBuilder
+from orlearn.branching.policies import resolve_policy_path
+from orlearn.errors import OrlearnError
+
+log = logging.getLogger(__name__)
+
+KIND = "branching"
+#: Above every SCIP rule's default priority (relpscost: 10000), so the learned rule goes first.
+PRIORITY = 1_000_000
+
+_CACHE: dict[tuple[str, int], BranchingPolicy] = {}
+
+
+@dataclass
+class BranchingPolicy:
+    """A loaded branching GNN with its policy-file metadata."""
+
+    model: Any  # orlearn.branching.model.BranchingGNN, in eval mode
+    path: Path
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def scores(self, obs: Observation) -> Any:
+        """Logits (torch, float32) of ``obs``'s candidates; call under ``torch.no_grad``."""
+        import torch
+
+        from orlearn.branching.model import BipartiteData
+
+        data = BipartiteData(
+            x_c=torch.from_numpy(obs.cons_features),
+            x_v=torch.from_numpy(obs.var_features),
+            edge_index=torch.from_numpy(obs.edge_index),
+            edge_attr=torch.from_numpy(obs.edge_features),
+        )
+        return self.model(data)[torch.from_numpy(obs.candidates)]
+
+
+def load_branching_policy(spec: str | Path | BranchingPolicy) -> BranchingPolicy:
+    """Load ``gnn`` (shipped default), ``gnn:NAME`` (shipped) or a ``.pt`` file.
+
+    Raises :class:`~orlearn.errors.PolicyFileError` for a missing, corrupted or mismatched file
+    (another kind, another feature version). Loaded policies are cached per file.
+    """
+    if isinstance(spec, BranchingPolicy):
+        return spec
+    from orlearn.branching.model import BranchingGNN
+    from orlearn.errors import PolicyFileError
+    from orlearn.policy_file import load_policy
+
+    path = resolve_policy_path(spec).resolve()
+    key = (str(path), path.stat().st_mtime_ns)
+    if key in _CACHE:
+        return _CACHE[key]
+    pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION)
+    try:
+        model = BranchingGNN(**pf.hyperparameters)
+        model.load_state_dict(pf.state_dict)
+        model.load_normalization(pf.extra["normalization"])
+    except Exception as exc:  # wrong keys or shapes: the file does not fit this model
+        first = " ".join(str(exc).split())[:200]
+        raise PolicyFileError(f"{path} does not fit this orlearn's branching GNN: {first}") from exc
+    model.eval()
+    policy = BranchingPolicy(model=model, path=path, metadata=pf.metadata)
+    _CACHE[key] = policy
+    return policy
+
+
+class LearnedBranchrule(scip.Branchrule):
+    """Branches on the GNN's best candidate; falls back to SCIP's next rule at a failed node."""
+
+    def __init__(self, policy: BranchingPolicy, threads: int = 1) -> None:
+        if threads < 1:
+            raise OrlearnError(f"threads must be at least 1, got {threads}")
+        self.policy = policy
+        self.threads = threads
+        self.builder = ObservationBuilder()
+        self.calls = 0
+        self.learned_calls = 0
+        self.fallbacks: Counter[str] = Counter()
+        self.observations = 0
+        self.inferences = 0
+        self.observation_seconds = 0.0
+        self.inference_seconds = 0.0
+        self._torch_threads: int | None = None
+
+    def branchinitsol(self) -> None:
+        import torch
+
+        self._torch_threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+
+    def branchexitsol(self) -> None:
+        import torch
+
+        if self._torch_threads is not None:
+            torch.set_num_threads(self._torch_threads)
+            self._torch_threads = None
+
+    def branchexeclp(self, allowaddcons: bool) -> dict:
+        self.calls += 1
+        try:
+            return self._branch()
+        except Exception as exc:  # a policy never crashes a solve
+            log.debug("learned branching failed at a node: %r", exc)
+            return self._fallback("exception")
+
+    def branchexecps(self, allowaddcons: bool) -> dict:
+        return self._fallback("no_lp")
+
+    def branchexecext(self, allowaddcons: bool) -> dict:
+        return self._fallback("external_candidates")
+
+    def _branch(self) -> dict:
+        import torch
+
+        model = self.model
+        if model.getLPSolstat() != scip.SCIP_LPSOLSTAT.OPTIMAL:
+            return self._fallback("no_lp")
+        t0 = time.perf_counter()
+        obs = self.builder(model)
+        t1 = time.perf_counter()
+        self.observation_seconds += t1 - t0
+        self.observations += 1
+        n = len(obs.candidate_vars)
+        if n == 0:
+            return self._fallback("no_candidates")
+        if (obs.candidates < 0).any() or (obs.candidates >= obs.n_vars).any():
+            return self._fallback("candidate_missing")
+        with torch.no_grad():
+            scores = self.policy.scores(obs)
+        self.inference_seconds += time.perf_counter() - t1
+        self.inferences += 1
+        if scores.shape[0] != n or not bool(torch.isfinite(scores).all()):
+            return self._fallback("nan_scores")
+        model.branchVar(obs.candidate_vars[int(scores.argmax())])
+        self.learned_calls += 1
+        return {"result": scip.SCIP_RESULT.BRANCHED}
+
+    def _fallback(self, reason: str) -> dict:
+        self.fallbacks[reason] += 1
+        return {"result": scip.SCIP_RESULT.DIDNOTRUN}
+
+    def stats(self) -> dict[str, Any]:
+        """Calls, learned decisions, fallbacks (total and by reason) and time per call in ms."""
+        return {
+            "policy": self.policy.name,
+            "calls": self.calls,
+            "learned_calls": self.learned_calls,
+            "fallbacks": sum(self.fallbacks.values()),
+            "fallback_reasons": dict(self.fallbacks),
+            "observation_ms": round(1e3 * self.observation_seconds / max(self.observations, 1), 3),
+            "inference_ms": round(1e3 * self.inference_seconds / max(self.inferences, 1), 3),
+        }
+
+
+def attach_branching(
+    model: scip.Model, policy: str | Path | BranchingPolicy = "gnn", *, threads: int = 1
+) -> LearnedBranchrule:
+    """Include a learned branching rule in ``model`` (before ``optimize``) and return it.
+
+    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, or a loaded
+    :class:`BranchingPolicy`. ``threads``: torch threads for inference. Read ``rule.stats()``
+    after the solve for the learned decisions and fallbacks.
+    """
+    rule = LearnedBranchrule(load_branching_policy(policy), threads=threads)
+    model.includeBranchrule(
+        rule, "orlearn-gnn", "learned GNN branching (orlearn)", PRIORITY, -1, 1.0
+    )
+    return rule

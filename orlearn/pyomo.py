@@ -1,0 +1,200 @@
+"""Pyomo integration: ``SolverFactory("orlearn")`` solves a Pyomo MILP with SCIP and a learned
+branching policy, and :func:`solve` does the same as a plain function.
+
+Importing this module (``import orlearn`` does) registers the solver and costs only the import of
+``pyomo.opt``; SCIP and torch load at the first solve. The model goes to SCIP through an LP file
+written by Pyomo (its symbol map brings the values back), so any linear Pyomo model works.
+
+Options (constructor keywords, ``opt.options[...]`` or ``solve(options=...)``): ``policy``
+(``gnn`` by default, ``gnn:NAME``, a ``.pt`` path, or ``none`` for SCIP's own branching),
+``time_limit`` (seconds), ``threads`` (torch threads for inference), ``settings`` (an orlearn
+preset: ``default`` or ``gasse``), and any SCIP parameter by its name (``limits/gap``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from typing import Any
+
+from pyomo.opt import (
+    ProblemFormat,
+    SolverFactory,
+    SolverResults,
+    SolverStatus,
+    TerminationCondition,
+)
+
+log = logging.getLogger(__name__)
+
+_TERMINATION = {
+    "optimal": (TerminationCondition.optimal, SolverStatus.ok),
+    "infeasible": (TerminationCondition.infeasible, SolverStatus.warning),
+    "unbounded": (TerminationCondition.unbounded, SolverStatus.warning),
+    "inforunbd": (TerminationCondition.infeasibleOrUnbounded, SolverStatus.warning),
+    "timelimit": (TerminationCondition.maxTimeLimit, SolverStatus.aborted),
+    "nodelimit": (TerminationCondition.maxEvaluations, SolverStatus.aborted),
+    "gaplimit": (TerminationCondition.optimal, SolverStatus.ok),
+    "userinterrupt": (TerminationCondition.userInterrupt, SolverStatus.aborted),
+}
+_OWN_OPTIONS = ("policy", "time_limit", "threads", "settings")
+
+
+def solve(
+    model: Any,
+    policy: str | None = "gnn",
+    *,
+    time_limit: float | None = None,
+    threads: int = 1,
+    settings: str = "default",
+    params: dict[str, Any] | None = None,
+    tee: bool = False,
+    load_solutions: bool = True,
+) -> SolverResults:
+    """Solve the Pyomo ``model`` with SCIP, branching with ``policy``; returns Pyomo results.
+
+    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, or None / ``none`` for
+    SCIP's default rule. The best solution is loaded into the model's variables when
+    ``load_solutions``. ``results.solver.branching_stats`` holds the rule's learned calls and
+    fallbacks.
+    """
+    from orlearn.errors import OrlearnError
+    from orlearn.scip import SETTINGS, parse_params, validate_time_limit
+
+    if settings not in SETTINGS:
+        raise OrlearnError(f"unknown settings '{settings}'; valid: {', '.join(SETTINGS)}")
+    validate_time_limit(time_limit)
+    typed = parse_params(params)
+    rule_spec = None if policy is None or str(policy).lower() == "none" else policy
+    if rule_spec is not None:
+        from orlearn.branching.rule import load_branching_policy
+
+        load_branching_policy(rule_spec)  # a bad policy fails before any work
+
+    start = time.perf_counter()
+    scip_model, symbols = _to_scip(model)
+    if not tee:
+        scip_model.hideOutput()
+    for key, value in {**SETTINGS[settings], **typed}.items():
+        scip_model.setParam(key, value)
+    if time_limit is not None:
+        scip_model.setParam("limits/time", float(time_limit))
+    rule = None
+    if rule_spec is not None:
+        from orlearn.branching.rule import attach_branching
+
+        rule = attach_branching(scip_model, rule_spec, threads=threads)
+    scip_model.optimize()
+    results = _results(scip_model, model, time.perf_counter() - start)
+    results.solver.branching_stats = rule.stats() if rule is not None else {}
+    if load_solutions and scip_model.getNSols() > 0:
+        sol = scip_model.getBestSol()
+        for var in scip_model.getVars():
+            pyomo_var = symbols.get(var.name)
+            if pyomo_var is not None and not pyomo_var.fixed:
+                pyomo_var.set_value(scip_model.getSolVal(sol, var), skip_validation=True)
+    return results
+
+
+def _to_scip(model: Any) -> tuple[Any, dict[str, Any]]:
+    """The Pyomo model as a pyscipopt Model, and SCIP variable name -> Pyomo variable."""
+    import pyscipopt
+
+    from orlearn.errors import OrlearnError
+
+    fd, path = tempfile.mkstemp(suffix=".lp", prefix="orlearn-")
+    os.close(fd)
+    try:
+        try:
+            _, smap_id = model.write(path, format=ProblemFormat.cpxlp)
+        except Exception as exc:  # nonlinear or malformed models: Pyomo's writer says why
+            raise OrlearnError(f"cannot hand this Pyomo model to SCIP: {exc}") from exc
+        symbol_map = model.solutions.symbol_map.pop(smap_id)
+        scip_model = pyscipopt.Model()
+        scip_model.hideOutput()
+        scip_model.readProblem(path)
+    finally:
+        os.unlink(path)
+    variables = {
+        name: obj
+        for name, obj in symbol_map.bySymbol.items()
+        if getattr(obj, "is_variable_type", lambda: False)()
+    }
+    return scip_model, variables
+
+
+def _results(scip_model: Any, model: Any, wall: float) -> SolverResults:
+    results = SolverResults()
+    status = scip_model.getStatus()
+    condition, solver_status = _TERMINATION.get(
+        status, (TerminationCondition.other, SolverStatus.aborted)
+    )
+    results.solver.name = "orlearn (SCIP)"
+    results.solver.status = solver_status
+    results.solver.termination_condition = condition
+    results.solver.termination_message = f"SCIP status {status}"
+    results.solver.wallclock_time = wall
+    results.problem.name = getattr(model, "name", "model")
+    results.problem.number_of_variables = scip_model.getNVars()
+    results.problem.number_of_constraints = scip_model.getNConss()
+    minimize = scip_model.getObjectiveSense() == "minimize"
+    results.problem.sense = "minimize" if minimize else "maximize"
+    inf = scip_model.infinity()
+    primal = scip_model.getPrimalbound() if scip_model.getNSols() > 0 else None
+    dual = scip_model.getDualbound()
+    if abs(dual) >= inf:
+        dual = None
+    lower, upper = (dual, primal) if minimize else (primal, dual)
+    if lower is not None:
+        results.problem.lower_bound = lower
+    if upper is not None:
+        results.problem.upper_bound = upper
+    results.solver.nodes = int(scip_model.getNNodes())
+    return results
+
+
+@SolverFactory.register("orlearn", doc="SCIP with a learned branching policy (orlearn)")
+class OrlearnSolver:
+    """Pyomo solver plugin: ``SolverFactory("orlearn", policy="gnn").solve(model)``."""
+
+    def __init__(self, **kwds: Any) -> None:
+        kwds.pop("type", None)
+        self.options: dict[str, Any] = dict(kwds.pop("options", {}) or {})
+        self.options.update(kwds)
+
+    def available(self, exception_flag: bool = True) -> bool:
+        return True
+
+    def license_is_valid(self) -> bool:
+        return True
+
+    def version(self) -> tuple[int, ...]:
+        from orlearn import __version__
+
+        return tuple(int(p) for p in __version__.split(".")[:3] if p.isdigit())
+
+    def set_options(self, options: dict[str, Any]) -> None:
+        self.options.update(options)
+
+    def solve(self, model: Any, **kwds: Any) -> SolverResults:
+        """Solve ``model``; keywords: ``tee``, ``load_solutions``, ``timelimit``, ``options``."""
+        options = {**self.options, **(kwds.pop("options", None) or {})}
+        if "timelimit" in kwds:
+            options["time_limit"] = kwds.pop("timelimit")
+        tee = bool(kwds.pop("tee", False))
+        load = bool(kwds.pop("load_solutions", True))
+        if kwds:
+            log.warning("orlearn solver ignores %s", ", ".join(sorted(kwds)))
+        params = {k: v for k, v in options.items() if k not in _OWN_OPTIONS}
+        return solve(
+            model,
+            options.get("policy", "gnn"),
+            time_limit=options.get("time_limit"),
+            threads=int(options.get("threads", 1)),
+            settings=options.get("settings", "default"),
+            params=params,
+            tee=tee,
+            load_solutions=load,
+        )
