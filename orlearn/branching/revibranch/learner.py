@@ -1,0 +1,432 @@
+"""ReviBranch training: DQN over the candidate set with revived trajectories.
+
+Why a DQN (as ReviBranch) and not policy gradient with a baseline (as the tree-MDP work): an
+episode is a whole SCIP solve, seconds to minutes of CPU, so data is the scarce resource. A
+value learner over the candidate set is off-policy: every stored decision is replayed in many
+updates and stays useful after the policy has moved on, while REINFORCE must throw its episodes
+away after one update. Its scores also slot into the imitation policy's candidate ranking (a
+dueling head whose advantage starts as the imitation logits), so training starts exactly at
+the imitation policy.
+
+Targets are Monte-Carlo tree returns (:mod:`orlearn.branching.revibranch.rewards`): all of a
+decision's consequences are known once the tree is complete, so no bootstrapping (and no target
+network) is needed; the policy improves by acting greedily on the learned Q with epsilon
+exploration. Returns are divided by the terminal reward's size on the first complete episode of
+the same instance, so easy and hard instances weigh alike (a return of -0.5 means "half the
+reference tree").
+
+One round: write the current network as a policy file, solve ``episodes_per_round`` training
+instances with it (epsilon-greedy) in parallel through :func:`orlearn.batch.run_tasks` (local
+worker processes or Ray), add the complete episodes to the buffer (failed or time-limited ones
+are counted and skipped), then take ``updates_per_round`` Adam steps on Huber losses between
+``Q(s_t, a_t)`` and the targets. After every round a checkpoint (network, optimiser, random
+states, buffer, history) is written atomically; a rerun resumes from it and makes the same next
+round. Deterministic for a seed on one machine (SCIP single-threaded, one torch thread).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from orlearn.batch import TaskError, run_tasks
+from orlearn.branching.observation import FEATURE_VERSION
+from orlearn.branching.revibranch.buffer import RevivedBuffer
+from orlearn.branching.revibranch.episode import (
+    Episode,
+    EpisodeTask,
+    failed_episode,
+    run_episode,
+)
+from orlearn.branching.revibranch.policy import (
+    KIND,
+    PATH_VERSION,
+    RevivedQNet,
+    from_imitation,
+    net_from_policy_file,
+    save_rl_policy,
+)
+from orlearn.branching.revibranch.rewards import check_reward, decision_returns, terminal_reward
+from orlearn.errors import OrlearnError
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "orlearn-revibranch-checkpoint"
+#: Config fields that may change when a run resumes (more rounds).
+_RESUMABLE = {"rounds"}
+
+
+@dataclass
+class RLConfig:
+    """ReviBranch hyper-parameters. Time limit in seconds per episode; lr per Adam step."""
+
+    rounds: int = 20
+    episodes_per_round: int = 8
+    updates_per_round: int = 50
+    batch_size: int = 32
+    lr: float = 3e-4
+    epsilon_start: float = 0.2
+    epsilon_end: float = 0.02
+    epsilon_rounds: int = 10
+    reward: str = "nodes"
+    beta: float = 1.0
+    revival: bool = True
+    redistribution: bool = True
+    max_path: int = 16
+    heads: int = 4
+    layers: int = 1
+    capacity: int = 50_000
+    n_instances: int = 100
+    time_limit: float | None = 300.0
+    settings: str = "gasse"
+    seed: int = 0
+
+    def check(self) -> None:
+        if min(self.rounds, self.episodes_per_round, self.batch_size, self.n_instances) < 1:
+            raise OrlearnError("rounds, episodes per round, batch size and instances must be >= 1")
+        if self.updates_per_round < 0 or self.max_path < 0 or self.epsilon_rounds < 0:
+            raise OrlearnError("updates per round and path length must be non-negative")
+        if not (0 <= self.epsilon_end <= 1 and 0 <= self.epsilon_start <= 1):
+            raise OrlearnError("epsilon must be in [0, 1]")
+        if self.lr <= 0 or self.beta < 0:
+            raise OrlearnError("learning rate must be positive and beta non-negative")
+        if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
+            raise OrlearnError(f"time limit must be a positive number of seconds, got {self.time_limit}")
+        check_reward(self.reward)
+
+    def epsilon(self, round_index: int) -> float:
+        """Exploration rate of round ``round_index`` (0-based): linear from start to end over
+        ``epsilon_rounds`` rounds, then constant (so that adding rounds changes no past round)."""
+        frac = min(round_index / max(self.epsilon_rounds, 1), 1.0)
+        return self.epsilon_start + frac * (self.epsilon_end - self.epsilon_start)
+
+
+@dataclass
+class RLResult:
+    """What training produced."""
+
+    policy: Path
+    checkpoint: Path
+    curves: Path | None
+    history: dict[str, list[float]] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def initial_network(init: str | Path, config: RLConfig) -> tuple[RevivedQNet, str]:
+    """The network training starts from and a description of where it came from.
+
+    ``init``: an imitation policy (``gnn``, ``gnn:NAME``, a ``branching`` .pt file) or a
+    ``branching-rl`` file to continue from.
+    """
+    from orlearn.branching.policies import resolve_policy_path
+    from orlearn.branching.rule import load_branching_policy
+    from orlearn.policy_file import load_policy
+
+    path = resolve_policy_path(init)
+    pf = load_policy(path)
+    if pf.kind == KIND:
+        pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION)
+        net = net_from_policy_file(pf)
+        if net.revival != config.revival or net.max_path != config.max_path:
+            raise OrlearnError(
+                f"{path} was trained with revival={net.revival}, max_path={net.max_path}; "
+                f"this run asks for revival={config.revival}, max_path={config.max_path}"
+            )
+        return net, f"{path} (branching-rl)"
+    gnn = load_branching_policy(path).model
+    # Seed here: loading may or may not build a network (the loader caches), which draws numbers.
+    torch.manual_seed(config.seed)
+    net = from_imitation(
+        gnn, heads=config.heads, layers=config.layers, max_path=config.max_path,
+        revival=config.revival,
+    )  # fmt: skip
+    return net, f"{path} (imitation)"
+
+
+class Learner:
+    """The DQN state: network, optimiser, buffer, random states, history."""
+
+    def __init__(self, net: RevivedQNet, config: RLConfig) -> None:
+        self.net = net
+        self.config = config
+        self.optimizer = torch.optim.Adam(
+            [p for p in net.parameters() if p.requires_grad], lr=config.lr
+        )
+        self.buffer = RevivedBuffer(config.capacity)
+        self.rng = np.random.default_rng(config.seed)
+        self.reference: dict[str, float] = {}  # instance -> |terminal reward| of its first episode
+        self.history: dict[str, list[float]] = {}
+        self.round = 0
+
+    def add_episodes(self, episodes: list[Episode]) -> dict[str, float]:
+        """Add a round's episodes (in task order) to the buffer; returns round statistics."""
+        complete = [e for e in episodes if e.complete]
+        for e in sorted(episodes, key=lambda e: e.index):
+            if e.complete and e.decisions:
+                ref = self.reference.setdefault(
+                    e.instance, max(abs(terminal_reward(e, self.config.reward)), 1.0)
+                )
+                returns = decision_returns(
+                    e, self.config.reward, redistribution=self.config.redistribution,
+                    beta=self.config.beta,
+                ) / ref  # fmt: skip
+                self.buffer.add(e, returns)
+            elif not e.complete:
+                self.buffer.add(e, [])  # counted as rejected
+                log.warning("episode on %s ended with status %s: not used", e.instance, e.status)
+        stats = {
+            "complete": float(len(complete)),
+            "failed": float(len(episodes) - len(complete)),
+            "decisions": float(sum(len(e.decisions) for e in complete)),
+        }
+        if complete:
+            stats["nodes"] = _geomean([e.nodes for e in complete])
+            stats["lp_iterations"] = _geomean([e.lp_iterations for e in complete])
+            stats["relative_nodes"] = _geomean(
+                [max(e.nodes, 1) / self.reference.get(e.instance, 1.0) for e in complete]
+                if self.config.reward == "nodes"
+                else [max(e.lp_iterations, 1) / self.reference.get(e.instance, 1.0) for e in complete]
+            )
+        return stats
+
+    def update(self, steps: int) -> float:
+        """``steps`` Adam steps on sampled decisions; mean Huber loss (nan with no data)."""
+        if len(self.buffer) == 0 or steps == 0:
+            return float("nan")
+        self.net.train()
+        losses = []
+        for _ in range(steps):
+            idx = self.buffer.sample(self.rng, self.config.batch_size)
+            batch, actions, targets = self.buffer.batch(
+                idx, max_path=self.config.max_path, revival=self.config.revival
+            )
+            q = self.net.q_values(batch).gather(1, actions[:, None]).squeeze(1)
+            loss = torch.nn.functional.smooth_l1_loss(q, targets)
+            self.optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+            self.optimizer.step()
+            losses.append(loss.item())
+        self.net.eval()
+        return float(np.mean(losses))
+
+    def log_round(self, stats: dict[str, float]) -> None:
+        for key, value in stats.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def state_dict(self, extra: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "feature_version": FEATURE_VERSION,
+            "path_version": PATH_VERSION,
+            "config": asdict(self.config),
+            "round": self.round,
+            "hyperparameters": self.net.hyperparameters(),
+            "net": self.net.state_dict(),
+            "normalization": self.net.gnn.normalization(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": _rng_to_plain(self.rng.bit_generator.state),
+            "torch_rng": torch.get_rng_state(),
+            "buffer": self.buffer.state_dict(),
+            "reference": dict(self.reference),
+            "history": {k: list(v) for k, v in self.history.items()},
+            **extra,
+        }
+
+    def load_state_dict(self, ck: dict[str, Any]) -> None:
+        self.net.load_state_dict(ck["net"])
+        self.net.gnn.load_normalization(ck["normalization"])
+        self.optimizer.load_state_dict(ck["optimizer"])
+        self.rng.bit_generator.state = _rng_from_plain(ck["rng"])
+        torch.set_rng_state(ck["torch_rng"])
+        self.buffer.load_state_dict(ck["buffer"])
+        self.reference = dict(ck["reference"])
+        self.history = {k: list(v) for k, v in ck["history"].items()}
+        self.round = int(ck["round"])
+
+
+def _rng_to_plain(state: dict[str, Any]) -> dict[str, Any]:
+    # 128-bit PCG64 integers as strings: torch's safe loader only takes plain values.
+    return {
+        "bit_generator": state["bit_generator"],
+        "state": {k: str(v) for k, v in state["state"].items()},
+        "has_uint32": int(state["has_uint32"]),
+        "uinteger": int(state["uinteger"]),
+    }
+
+
+def _rng_from_plain(plain: dict[str, Any]) -> dict[str, Any]:
+    return {**plain, "state": {k: int(v) for k, v in plain["state"].items()}}
+
+
+def _geomean(values: list[float]) -> float:
+    return float(np.exp(np.mean(np.log(np.maximum(np.asarray(values, dtype=np.float64), 1.0)))))
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a training checkpoint; OrlearnError for a foreign or mismatched file."""
+    path = Path(path)
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a bad file; all mean the same here
+        raise OrlearnError(f"{path} is not a readable ReviBranch checkpoint ({type(exc).__name__})") from exc
+    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
+        raise OrlearnError(f"{path} is not a ReviBranch checkpoint")
+    if ck.get("feature_version") != FEATURE_VERSION or ck.get("path_version") != PATH_VERSION:
+        raise OrlearnError(
+            f"{path} was written for feature version {ck.get('feature_version')} / path version "
+            f"{ck.get('path_version')}; this orlearn uses {FEATURE_VERSION} / {PATH_VERSION}: "
+            "delete the checkpoint or train into another output"
+        )
+    return ck
+
+
+def _check_resumable(ck: dict[str, Any], config: RLConfig, instances: list[str], path: Path) -> None:
+    saved = ck["config"]
+    changed = sorted(k for k in saved if k not in _RESUMABLE and saved[k] != getattr(config, k, None))
+    if changed:
+        raise OrlearnError(
+            f"{path} was made with other settings ({', '.join(changed)}): use the same ones to "
+            "resume, or train into another output"
+        )
+    if ck["instances"] != instances:
+        raise OrlearnError(f"{path} was made on other training instances: train into another output")
+
+
+def checkpoint_path(out: str | Path) -> Path:
+    """Where training into ``out`` keeps its checkpoint (beside it, kept after training)."""
+    out = Path(out)
+    return out.with_name(out.name + ".ckpt")
+
+
+def train_revibranch(
+    distributions: list[str],
+    init: str | Path,
+    out: str | Path,
+    config: RLConfig | None = None,
+    *,
+    jobs: int = 1,
+    executor: str = "local",
+    address: str | None = None,
+    cache_dir: str | Path | None = None,
+    curves: str | Path | None = None,
+    resume: bool = True,
+    show_progress: bool = False,
+) -> RLResult:
+    """Train a ReviBranch policy on instances of ``distributions``; save it to ``out``.
+
+    ``distributions``: registry names (their first ``n_instances`` training instances,
+    generated into ``cache_dir`` on demand), instance files or directories. ``init``: the
+    imitation policy to start from (or a ``branching-rl`` file). The checkpoint
+    ``<out>.ckpt`` is resumed from when ``resume`` and kept afterwards, so that a later run with
+    more ``rounds`` continues training.
+    """
+    from orlearn.curves import save_learning_curves
+    from orlearn.milp.io import resolve_instances
+    from orlearn.progress import progress_bar
+    from orlearn.scip import validate_settings
+    from orlearn.seeding import seed_everything
+
+    config = config or RLConfig()
+    config.check()
+    validate_settings(config.settings)
+    out = Path(out)
+    if out.suffix != ".pt":
+        raise OrlearnError(f"the output policy must be a .pt file, got {out}")
+    ckpt = checkpoint_path(out)
+    acting = out.with_name(out.stem + ".acting.pt")  # the policy episode workers load
+    curves = Path(curves) if curves is not None else out.with_name(out.stem + ".curves.png")
+    t_start = time.perf_counter()
+
+    instances = [
+        str(p) for p in resolve_instances(distributions, config.n_instances, "train", cache_dir)
+    ]
+    seed_everything(config.seed)
+    torch.set_num_threads(1)
+    net, origin = initial_network(init, config)
+    net.eval()
+    learner = Learner(net, config)
+    if resume and ckpt.is_file():
+        ck = load_checkpoint(ckpt)
+        _check_resumable(ck, config, instances, ckpt)
+        learner.load_state_dict(ck)
+        origin = ck.get("origin", origin)
+        log.info("resuming ReviBranch training at round %d from %s", learner.round + 1, ckpt)
+
+    timeout = None if config.time_limit is None else 2 * config.time_limit + 60
+    with progress_bar("ReviBranch rounds", config.rounds, disable=not show_progress) as advance:
+        advance(learner.round)
+        while learner.round < config.rounds:
+            r = learner.round
+            save_rl_policy(acting, net, {"origin": origin, "round": r})
+            tasks = _round_tasks(learner, instances, acting, r)
+            episodes = []
+            for task, result in run_tasks(
+                run_episode, tasks, jobs=jobs, executor=executor, address=address,
+                timeout=timeout, preload=("orlearn.branching.revibranch.episode",),
+            ):  # fmt: skip
+                if isinstance(result, TaskError):
+                    episodes.append(failed_episode(task, result.kind, result.message))
+                else:
+                    episodes.append(result)
+            stats = learner.add_episodes(episodes)
+            stats["loss"] = learner.update(config.updates_per_round)
+            stats["epsilon"] = config.epsilon(r)
+            learner.log_round(stats)
+            learner.round += 1
+            _save_checkpoint(ckpt, learner.state_dict({"instances": instances, "origin": origin}))
+            advance(
+                status=f"nodes {stats.get('nodes', float('nan')):.0f} "
+                f"loss {stats['loss']:.4f} failed {int(stats['failed'])}"
+            )
+
+    metadata = {
+        "origin": origin,
+        "distributions": list(distributions),
+        "instances": len(instances),
+        "rounds": learner.round,
+        "episodes": int(sum(learner.history.get("complete", [])) + sum(learner.history.get("failed", []))),
+        "failed_episodes": int(sum(learner.history.get("failed", []))),
+        "decisions_in_buffer": len(learner.buffer),
+        "config": asdict(config),
+        "train_seconds_this_run": round(time.perf_counter() - t_start, 1),
+    }
+    save_rl_policy(out, net, metadata)
+    acting.unlink(missing_ok=True)
+    acting.with_suffix(".json").unlink(missing_ok=True)
+    png = save_learning_curves(
+        curves,
+        {k: learner.history[k] for k in ("relative_nodes", "loss") if k in learner.history},
+        xlabel="round",
+        title=f"{out.stem}: episode size / reference, Q loss",
+    )
+    return RLResult(policy=out, checkpoint=ckpt, curves=png, history=learner.history, metadata=metadata)
+
+
+def _round_tasks(learner: Learner, instances: list[str], acting: Path, r: int) -> list[EpisodeTask]:
+    config = learner.config
+    n = config.episodes_per_round
+    picks = learner.rng.choice(len(instances), size=n, replace=n > len(instances))
+    return [
+        EpisodeTask(
+            instance=instances[int(j)], policy=str(acting), seed=config.seed * 100_003 + r * 1000 + i,
+            epsilon=config.epsilon(r), settings=config.settings, time_limit=config.time_limit,
+            index=i,
+        )
+        for i, j in enumerate(picks)
+    ]  # fmt: skip
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)  # a kill never leaves a half-written checkpoint
+
+

@@ -1,0 +1,212 @@
+"""The ReviBranch branching rule: a pyscipopt ``Branchrule`` driven by a :class:`RevivedQNet`.
+
+At each node with a solved LP it builds the observation (the imitation policy's
+:class:`~orlearn.branching.observation.ObservationBuilder`), encodes it once with the frozen GNN,
+gathers the revived trajectory (the state and action embeddings it remembered for the
+decisions on the node's search-tree path, found by walking SCIP's parent links) and branches on
+the candidate with the highest Q-value. With ``epsilon > 0`` it branches on a uniformly random
+candidate with that probability (exploration while collecting episodes). With ``record`` it
+keeps a :class:`Decision` per node for the learner.
+
+Like the imitation rule, whatever goes wrong at a node makes it return DIDNOTRUN, so SCIP's next
+rule (relpscost) branches there; the fallback is counted by reason and the solve goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyscipopt as scip
+
+from orlearn.branching.observation import ObservationBuilder
+from orlearn.branching.revibranch.policy import RLBranchingPolicy, load_rl_policy, single_batch
+from orlearn.branching.rule import PRIORITY
+from orlearn.errors import OrlearnError
+
+log = logging.getLogger(__name__)
+
+RULE_NAME = "orlearn-revibranch"
+
+
+@dataclass
+class Decision:
+    """One branching decision and, once the solve is over, its consequences.
+
+    ``node``/``parent``: SCIP node numbers of the decision and of the nearest recorded decision
+    above it (-1: none). ``state`` (2 emb) and ``cand`` (n_cands x emb, float16) are the encoded
+    observation; ``candidates`` the candidates' graph columns; ``action`` the index of the chosen
+    candidate; ``lp_bound`` the node's LP value (SCIP's transformed, minimising objective);
+    ``children`` the node numbers SCIP created. Consequences (filled by
+    :func:`orlearn.branching.revibranch.episode.attach_consequences`): processed nodes and LP
+    iterations in the decision's subtree and those charged to the decision itself, and
+    ``gain``, the share of the node's gap closed by its children's dual bounds (0..1).
+    """
+
+    node: int
+    parent: int
+    depth: int
+    state: np.ndarray
+    cand: np.ndarray
+    candidates: np.ndarray
+    action: int
+    variable: str
+    lp_bound: float
+    children: tuple[int, ...]
+    explored: bool = False
+    subtree_nodes: int = 0
+    subtree_lp: int = 0
+    local_nodes: int = 0
+    local_lp: int = 0
+    gain: float = 0.0
+
+
+class RevivedBranchrule(scip.Branchrule):
+    """Branches on the best Q-value (or explores); remembers the path embeddings per node."""
+
+    def __init__(
+        self, policy: RLBranchingPolicy, *, epsilon: float = 0.0, seed: int = 0,
+        threads: int = 1, record: bool = False,
+    ) -> None:  # fmt: skip
+        if threads < 1:
+            raise OrlearnError(f"threads must be at least 1, got {threads}")
+        if not 0.0 <= epsilon <= 1.0:
+            raise OrlearnError(f"epsilon must be in [0, 1], got {epsilon}")
+        self.policy = policy
+        self.net = policy.net
+        self.epsilon = epsilon
+        self.rng = np.random.default_rng(seed)
+        self.threads = threads
+        self.record = record
+        self.builder = ObservationBuilder()
+        self.memory: dict[int, tuple[Any, Any, int]] = {}  # node -> (state, action emb, depth)
+        self.decisions: list[Decision] = []
+        self.calls = 0
+        self.learned_calls = 0
+        self.explored = 0
+        self.fallbacks: Counter[str] = Counter()
+        self.seconds = 0.0
+        self._torch_threads: int | None = None
+
+    def branchinitsol(self) -> None:
+        import torch
+
+        self._torch_threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+
+    def branchexitsol(self) -> None:
+        import torch
+
+        if self._torch_threads is not None:
+            torch.set_num_threads(self._torch_threads)
+            self._torch_threads = None
+
+    def branchexeclp(self, allowaddcons: bool) -> dict:
+        self.calls += 1
+        try:
+            return self._branch()
+        except Exception as exc:  # a policy never crashes a solve
+            log.debug("ReviBranch failed at a node: %r", exc)
+            return self._fallback("exception")
+
+    def branchexecps(self, allowaddcons: bool) -> dict:
+        return self._fallback("no_lp")
+
+    def branchexecext(self, allowaddcons: bool) -> dict:
+        return self._fallback("external_candidates")
+
+    def path(self, node: Any) -> tuple[int, list[tuple[Any, Any, int]]]:
+        """The nearest remembered decision above ``node`` (-1: none) and up to ``max_path``
+        remembered (state, action, depth) triples on its path, root first."""
+        parent, ancestors = -1, []
+        p = node.getParent()
+        while p is not None and len(ancestors) < self.net.max_path:
+            entry = self.memory.get(p.getNumber())
+            if entry is not None:
+                if parent < 0:
+                    parent = p.getNumber()
+                ancestors.append(entry)
+            p = p.getParent()
+        ancestors.reverse()
+        return parent, ancestors
+
+    def _branch(self) -> dict:
+        import torch
+
+        model = self.model
+        if model.getLPSolstat() != scip.SCIP_LPSOLSTAT.OPTIMAL:
+            return self._fallback("no_lp")
+        t0 = time.perf_counter()
+        obs = self.builder(model)
+        n = len(obs.candidate_vars)
+        if n == 0:
+            return self._fallback("no_candidates")
+        if (obs.candidates < 0).any() or (obs.candidates >= obs.n_vars).any():
+            return self._fallback("candidate_missing")
+        node = model.getCurrentNode()
+        depth = node.getDepth()
+        parent, ancestors = self.path(node)
+        cand, state = self.net.encode(obs)
+        with torch.no_grad():
+            q = self.net.q_values(single_batch(cand, state, depth, ancestors))[0]
+        if q.shape[0] != n or not bool(torch.isfinite(q).all()):
+            return self._fallback("nan_scores")
+        action = int(q.argmax())
+        explored = self.epsilon > 0 and self.rng.random() < self.epsilon
+        if explored:
+            action = int(self.rng.integers(n))
+            self.explored += 1
+        lp_bound = model.getLPObjVal()
+        children = model.branchVar(obs.candidate_vars[action])
+        self.memory[node.getNumber()] = (state, cand[action], depth)
+        if self.record:
+            self.decisions.append(
+                Decision(
+                    node=node.getNumber(), parent=parent, depth=depth,
+                    state=state.numpy().astype(np.float32),
+                    cand=cand.numpy().astype(np.float16),
+                    candidates=obs.candidates.copy(), action=action,
+                    variable=obs.candidate_vars[action].name, lp_bound=float(lp_bound),
+                    children=tuple(c.getNumber() for c in children if c is not None),
+                    explored=explored,
+                )
+            )  # fmt: skip
+        self.learned_calls += 1
+        self.seconds += time.perf_counter() - t0
+        return {"result": scip.SCIP_RESULT.BRANCHED}
+
+    def _fallback(self, reason: str) -> dict:
+        self.fallbacks[reason] += 1
+        return {"result": scip.SCIP_RESULT.DIDNOTRUN}
+
+    def stats(self) -> dict[str, Any]:
+        """Calls, learned decisions, exploratory ones, fallbacks, time per decision in ms."""
+        return {
+            "policy": self.policy.name,
+            "calls": self.calls,
+            "learned_calls": self.learned_calls,
+            "explored": self.explored,
+            "fallbacks": sum(self.fallbacks.values()),
+            "fallback_reasons": dict(self.fallbacks),
+            "decision_ms": round(1e3 * self.seconds / max(self.learned_calls, 1), 3),
+        }
+
+
+def attach_rl_branching(
+    model: scip.Model, policy: str | Path | RLBranchingPolicy, *, threads: int = 1,
+    epsilon: float = 0.0, seed: int = 0, record: bool = False,
+) -> RevivedBranchrule:  # fmt: skip
+    """Include a ReviBranch rule in ``model`` (before ``optimize``) and return it.
+
+    ``policy``: a ``branching-rl`` policy file or a loaded :class:`RLBranchingPolicy`.
+    """
+    if not isinstance(policy, RLBranchingPolicy):
+        policy = load_rl_policy(policy)
+    rule = RevivedBranchrule(policy, epsilon=epsilon, seed=seed, threads=threads, record=record)
+    model.includeBranchrule(rule, RULE_NAME, "ReviBranch RL branching (orlearn)", PRIORITY, -1, 1.0)
+    return rule

@@ -1,0 +1,98 @@
+"""`orlearn train branching-rl`: ReviBranch reinforcement learning for branching.
+
+The ``train`` verb group belongs to the learned-branching commands (orlearn/cli/branching.py,
+registered before this module); this module adds its ``branching-rl`` sub-verb to that group,
+or creates the group when it does not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def _train_group(subparsers: Any) -> Any:
+    """The sub-verb registry of ``orlearn train`` (created when no other module made it)."""
+    parser = subparsers.choices.get("train")
+    if parser is None:
+        parser = subparsers.add_parser(
+            "train", help="train a policy", description="Train a learned policy."
+        )
+        parser.add_subparsers(dest="train_what", metavar="WHAT")
+    for action in parser._actions:  # argparse keeps a group's sub-verbs in this action
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="train_what", metavar="WHAT")
+
+
+def register(subparsers: Any) -> None:
+    train = _train_group(subparsers)
+    p = train.add_parser(
+        "branching-rl",
+        help="ReviBranch: RL for branching from an imitation policy",
+        description=(
+            "Train a branching policy by reinforcement learning (ReviBranch: DQN over the "
+            "candidate set, revived trajectories, importance-weighted reward redistribution), "
+            "starting from an imitation policy. The result plugs into `orlearn solve -b PATH.pt`."
+        ),
+    )
+    p.add_argument("distributions", nargs="+", metavar="DIST",
+                   help="registry name (e.g. setcover/small), instance file or directory")
+    p.add_argument("--init", default="gnn",
+                   help="imitation policy to start from: gnn, gnn:NAME or PATH.pt (default gnn); "
+                        "a branching-rl file continues its training")
+    p.add_argument("-o", "--output", required=True, help="policy file to write (.pt)")
+    p.add_argument("--rounds", type=int, default=20, help="collect-and-update rounds (20)")
+    p.add_argument("--episodes", type=int, default=8, help="episodes (solves) per round (8)")
+    p.add_argument("--updates", type=int, default=50, help="gradient steps per round (50)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-4, help="Adam learning rate (3e-4)")
+    p.add_argument("--epsilon", type=float, nargs=2, default=(0.2, 0.02), metavar=("START", "END"),
+                   help="exploration rate, linear from START to END over the rounds")
+    p.add_argument("--reward", choices=("nodes", "lp"), default="nodes",
+                   help="terminal reward: -nodes or -LP iterations (nodes)")
+    p.add_argument("--beta", type=float, default=1.0,
+                   help="weight of a weak dual-bound gain in a step's importance (1.0)")
+    p.add_argument("--no-revival", action="store_true",
+                   help="ablation: no ancestor path, the current state only")
+    p.add_argument("--no-redistribution", action="store_true",
+                   help="ablation: sparse terminal reward for every step")
+    p.add_argument("--max-path", type=int, default=16, help="ancestors read per decision (16)")
+    p.add_argument("-n", "--instances", type=int, default=100,
+                   help="training instances per registry name (100)")
+    p.add_argument("--time-limit", type=float, default=300.0, help="seconds per episode (300)")
+    p.add_argument("--settings", default="gasse", help="SCIP settings preset (gasse)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-j", "--jobs", type=int, default=1, help="parallel episode workers (1)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--address", default=None, help="Ray cluster address (ray executor)")
+    p.add_argument("--cache-dir", default=None, help="where registry instances are generated")
+    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    p.set_defaults(func=_train_rl)  # fmt: skip
+
+
+def _train_rl(args: argparse.Namespace) -> int:
+    from orlearn.branching.revibranch.learner import RLConfig, train_revibranch
+
+    config = RLConfig(
+        rounds=args.rounds, episodes_per_round=args.episodes, updates_per_round=args.updates,
+        batch_size=args.batch_size, lr=args.lr, epsilon_start=args.epsilon[0],
+        epsilon_end=args.epsilon[1], reward=args.reward, beta=args.beta,
+        revival=not args.no_revival, redistribution=not args.no_redistribution,
+        max_path=args.max_path, n_instances=args.instances, time_limit=args.time_limit,
+        settings=args.settings, seed=args.seed,
+    )  # fmt: skip
+    result = train_revibranch(
+        args.distributions, args.init, args.output, config, jobs=args.jobs,
+        executor=args.executor, address=args.address, cache_dir=args.cache_dir,
+        resume=not args.no_resume, show_progress=True,
+    )  # fmt: skip
+    history = result.history
+    print(f"wrote {result.policy} (checkpoint {result.checkpoint})")
+    if history.get("relative_nodes"):
+        first, last = history["relative_nodes"][0], history["relative_nodes"][-1]
+        print(f"episode size / reference: round 1 {first:.3f}, round {len(history['loss'])} {last:.3f}")
+    print(f"episodes failed or cut by the time limit: {result.metadata['failed_episodes']}")
+    if result.curves is not None:
+        print(f"learning curves: {result.curves}")
+    return 0

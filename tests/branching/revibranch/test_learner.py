@@ -1,0 +1,133 @@
+"""Short ReviBranch training runs: the policy changes and stays valid in SCIP, failed episodes
+are skipped, a resumed run makes the same next round, foreign checkpoints are refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from orlearn.branching.revibranch.episode import EpisodeTask, failed_episode
+from orlearn.branching.revibranch.learner import (
+    Learner,
+    RLConfig,
+    checkpoint_path,
+    load_checkpoint,
+    train_revibranch,
+)
+from orlearn.branching.revibranch.policy import from_imitation, load_rl_policy
+from orlearn.branching.revibranch.rule import attach_rl_branching
+from orlearn.branching.rule import load_branching_policy
+from orlearn.cli import build_parser, main
+from orlearn.errors import OrlearnError
+from orlearn.milp.io import read_model
+from orlearn.scip import SETTINGS, solve
+
+CLI_ARGS = [
+    "--rounds", "2", "--episodes", "5", "--updates", "4", "--batch-size", "8", "--lr", "1e-3",
+    "--max-path", "4", "--time-limit", "30", "-j", "2",
+]  # fmt: skip
+# The same settings as CLI_ARGS (a run resumes only with the settings it was made with).
+CONFIG = dict(
+    episodes_per_round=5, updates_per_round=4, batch_size=8, lr=1e-3, max_path=4,
+    time_limit=30.0,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def train_dir(instance_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny instances plus one corrupt file whose episodes crash in their worker."""
+    d = tmp_path_factory.mktemp("train")
+    for p in instance_dir.iterdir():
+        shutil.copy(p, d / p.name)
+    (d / "aaa_corrupt.mps.gz").write_bytes(b"\x1f\x8b broken")
+    return d
+
+
+@pytest.fixture(scope="module")
+def cli_run(train_dir: Path, imitation_policy: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "rl.pt"
+    argv = ["train", "branching-rl", str(train_dir), "--init", str(imitation_policy), "-o", str(out)]
+    assert main(argv + CLI_ARGS) == 0
+    return out
+
+
+def test_training_changes_the_policy_and_keeps_it_valid(
+    cli_run: Path, imitation_policy: Path, instance_dir: Path
+) -> None:
+    trained = load_rl_policy(cli_run)
+    assert trained.metadata["rounds"] == 2
+    # The corrupt instance is in every round (5 episodes over 5 files): crashed, skipped.
+    assert trained.metadata["failed_episodes"] == 2
+    assert trained.metadata["decisions_in_buffer"] > 0
+    start = from_imitation(load_branching_policy(imitation_policy).model, max_path=4)
+    changed = [
+        k for k, v in trained.net.state_dict().items() if not torch.equal(v, start.state_dict()[k])
+    ]
+    assert any(k.startswith("advantage") for k in changed)
+    assert not any(k.startswith("gnn.") and not k.startswith("gnn.head") for k in changed)
+    assert cli_run.with_name("rl.curves.png").is_file()
+
+    inst = instance_dir / "mkp_3.mps.gz"
+    model = read_model(inst)
+    model.hideOutput()
+    for name, value in SETTINGS["gasse"].items():
+        model.setParam(name, value)
+    rule = attach_rl_branching(model, cli_run)
+    model.optimize()
+    reference = solve(inst, "relpscost", settings="gasse")
+    assert model.getStatus() == "optimal" and reference.status == "optimal"
+    assert model.getObjVal() == pytest.approx(reference.primal_bound)
+    stats = rule.stats()
+    assert stats["learned_calls"] > 0 and stats["fallbacks"] == 0
+
+
+def test_resume_from_a_checkpoint_makes_the_same_next_round(
+    cli_run: Path, train_dir: Path, imitation_policy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "rl.pt"
+    train_revibranch([str(train_dir)], imitation_policy, out, RLConfig(rounds=1, **CONFIG), jobs=2)
+    assert load_checkpoint(checkpoint_path(out))["round"] == 1
+    result = train_revibranch([str(train_dir)], imitation_policy, out, RLConfig(rounds=2, **CONFIG), jobs=1)
+    assert len(result.history["loss"]) == 2
+    uninterrupted = load_rl_policy(cli_run).net.state_dict()
+    resumed = load_rl_policy(out).net.state_dict()
+    assert all(torch.equal(uninterrupted[k], resumed[k]) for k in uninterrupted)
+
+    with pytest.raises(OrlearnError, match="other settings \\(lr\\)"):
+        train_revibranch([str(train_dir)], imitation_policy, out, RLConfig(rounds=3, **{**CONFIG, "lr": 0.1}))
+
+
+def test_checkpoint_from_another_feature_version_is_refused(
+    cli_run: Path, train_dir: Path, imitation_policy: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "rl.pt"
+    ck = load_checkpoint(checkpoint_path(cli_run))
+    ck["feature_version"] += 1
+    torch.save(ck, checkpoint_path(out))
+    with pytest.raises(OrlearnError, match="feature version"):
+        train_revibranch([str(train_dir)], imitation_policy, out, RLConfig(rounds=3, **CONFIG))
+    checkpoint_path(out).write_bytes(b"junk")
+    with pytest.raises(OrlearnError, match="not a readable ReviBranch checkpoint"):
+        load_checkpoint(checkpoint_path(out))
+
+
+def test_failed_episodes_are_counted_not_learned_from(imitation_policy: Path) -> None:
+    net = from_imitation(load_branching_policy(imitation_policy).model, max_path=4)
+    learner = Learner(net, RLConfig())
+    task = EpisodeTask(instance="x.mps", policy="p.pt")
+    stats = learner.add_episodes([failed_episode(task, "timeout", "worker timed out")])
+    assert stats["failed"] == 1 and len(learner.buffer) == 0
+    assert learner.buffer.rejected == {"timeout": 1}
+    assert learner.update(3) != learner.update(3)  # nan: nothing to learn from yet
+
+
+def test_cli_registers_the_verb_and_checks_input(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["train", "branching-rl", "setcover/small", "-o", "x.pt"])
+    assert args.init == "gnn" and args.rounds == 20 and not args.no_revival
+    missing = str(tmp_path / "none.pt")
+    assert main(["train", "branching-rl", "setcover/small", "--init", missing, "-o", "x.pt"]) == 2
+    with pytest.raises(OrlearnError, match="epsilon"):
+        RLConfig(epsilon_start=2.0).check()

@@ -1,0 +1,94 @@
+"""The Q-network starts at the imitation policy; policy files round-trip and refuse mismatches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyscipopt as scip
+import pytest
+import torch
+
+from orlearn.branching.observation import FEATURE_VERSION, Observation, ObservationBuilder
+from orlearn.branching.revibranch.policy import (
+    from_imitation,
+    load_rl_policy,
+    policy_file,
+    positional_encoding,
+    save_rl_policy,
+    single_batch,
+)
+from orlearn.branching.rule import load_branching_policy
+from orlearn.errors import PolicyFileError
+from orlearn.milp.io import read_model
+from orlearn.policy_file import save_policy
+from orlearn.scip import SETTINGS
+
+
+def _root_observation(instance: Path) -> Observation:
+    """The observation at the root node of ``instance`` (then SCIP's own rule branches)."""
+    seen: list[Observation] = []
+
+    class Grab(scip.Branchrule):
+        def branchexeclp(self, allowaddcons: bool) -> dict:
+            if not seen:
+                seen.append(ObservationBuilder()(self.model))
+            return {"result": scip.SCIP_RESULT.DIDNOTRUN}
+
+    model = read_model(instance)
+    model.hideOutput()
+    for name, value in SETTINGS["gasse"].items():
+        model.setParam(name, value)
+    model.setParam("limits/nodes", 1)
+    model.includeBranchrule(Grab(), "grab", "grab", 1_000_000, -1, 1.0)
+    model.optimize()
+    return seen[0]
+
+
+def test_untrained_network_ranks_candidates_as_the_imitation_policy(
+    instance_dir: Path, imitation_policy: Path
+) -> None:
+    imitation = load_branching_policy(imitation_policy)
+    net = from_imitation(imitation.model, heads=2, max_path=4).eval()
+    obs = _root_observation(instance_dir / "mkp_0.mps.gz")
+    with torch.no_grad():
+        logits = imitation.scores(obs)
+        cand, state = net.encode(obs)
+        # Any ancestors: the path changes the values, never the initial ranking.
+        ancestors = [(torch.randn(32), torch.randn(16), d) for d in range(3)]
+        q = net.q_values(single_batch(cand, state, 3, ancestors))[0]
+    assert cand.shape == (len(obs.candidates), 16) and state.shape == (32,)
+    assert torch.equal(torch.argsort(q, descending=True), torch.argsort(logits, descending=True))
+
+
+def test_policy_file_round_trip_and_mismatches(imitation_policy: Path, tmp_path: Path) -> None:
+    net = from_imitation(load_branching_policy(imitation_policy).model, heads=2, max_path=4)
+    with torch.no_grad():
+        net.advantage[-1].weight.normal_()  # a trained-looking network
+    path = save_rl_policy(tmp_path / "rl.pt", net, {"note": "test"})
+    loaded = load_rl_policy(path)
+    assert loaded.metadata["note"] == "test" and loaded.net.max_path == 4
+    batch = single_batch(torch.randn(5, 16), torch.randn(32), 2, [(torch.randn(32), torch.randn(16), 1)])
+    with torch.no_grad():
+        assert torch.allclose(net.eval().q_values(batch), loaded.net.q_values(batch))
+
+    other = policy_file(net)
+    other.feature_version = FEATURE_VERSION + 1
+    save_policy(tmp_path / "old.pt", other)
+    with pytest.raises(PolicyFileError, match="feature version"):
+        load_rl_policy(tmp_path / "old.pt")
+    other = policy_file(net)
+    other.metadata["path_version"] = 0
+    save_policy(tmp_path / "oldpath.pt", other)
+    with pytest.raises(PolicyFileError, match="path-feature version 0"):
+        load_rl_policy(tmp_path / "oldpath.pt")
+    with pytest.raises(PolicyFileError, match="'branching' policy, expected 'branching-rl'"):
+        load_rl_policy(imitation_policy)
+    (tmp_path / "junk.pt").write_bytes(b"not a policy")
+    with pytest.raises(PolicyFileError):
+        load_rl_policy(tmp_path / "junk.pt")
+
+
+def test_positional_encoding_distinguishes_depths() -> None:
+    enc = positional_encoding(torch.arange(20), 16)
+    assert enc.shape == (20, 16)
+    assert torch.cdist(enc, enc).fill_diagonal_(1.0).min() > 0.1
