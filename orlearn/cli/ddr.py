@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--batch", type=int, default=8, help="scenarios per iteration")
     train.add_argument("--lr", type=float, default=1e-2)
     train.add_argument(
+        "--lr-end", type=float, default=None, help="final learning rate (geometric decay)"
+    )
+    train.add_argument(
         "--penalty",
         type=float,
         default=None,
@@ -102,6 +105,7 @@ def _train(args: argparse.Namespace) -> int:
         iterations=args.iterations,
         batch_size=args.batch,
         learning_rate=args.lr,
+        learning_rate_end=args.lr_end,
         penalty_end=penalty,
         penalty_start=args.penalty_start,
         seed=args.seed,
@@ -122,6 +126,7 @@ def _train(args: argparse.Namespace) -> int:
         "iterations": result.iterations,
         "batch": args.batch,
         "learning_rate": args.lr,
+        "learning_rate_end": args.lr_end,
         "seed": args.seed,
         "best_validation_cost": result.best_validation,
         "train_seconds": round(result.seconds, 1),

@@ -102,6 +102,7 @@ class TrainConfig:
     iterations: int = 200
     batch_size: int = 8
     learning_rate: float = 1e-2
+    learning_rate_end: float | None = None  # default: constant; else geometric decay to it
     penalty_end: float = 1e4
     penalty_start: float | None = None  # default penalty_end / 10
     anneal_fraction: float = 0.5
@@ -155,6 +156,8 @@ def train_tsddr(
     sampler = sampler or problem.uncertainty.sample
     de = DeterministicEquivalent(problem)
     optimizer = torch.optim.Adam(rule.parameters(), lr=config.learning_rate)
+    end_lr = config.learning_rate_end or config.learning_rate
+    decay = (end_lr / config.learning_rate) ** (1 / max(1, config.iterations - 1))
     val_w = problem.uncertainty.sample(
         config.validation_scenarios, np.random.default_rng([config.seed, 10**6])
     )
@@ -181,6 +184,8 @@ def train_tsddr(
         rng = np.random.default_rng([config.seed, it])  # the same batches after a resume
         w = sampler(config.batch_size, rng)
         penalty = penalty_at(config, it)
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * decay**it
         rule.train()
         targets = rule(torch.as_tensor(w, dtype=torch.float32))
         costs = target_cost(targets, w, de, penalty, record)
