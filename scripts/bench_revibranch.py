@@ -1,0 +1,204 @@
+"""ReviBranch ablation (docs/revibranch.md table): relpscost, the imitation policy, RL without
+revival, RL without redistribution and full ReviBranch, on held-out test and transfer sets.
+
+For every class it trains (or resumes, or reuses when done) one RL policy per variant from the
+class's imitation policy with the same budget, then solves the first ``--test`` instances of
+``instances/milp/<class>_small_test`` and the first ``--transfer`` of
+``instances/milp/<class>_medium_test`` under every rule, sequentially by default (for timing),
+and writes per set: solved, shifted geometric means of time (shift 1 s), nodes (shift 10) and LP
+iterations (shift 100) over the instances every rule solved, and their ratios to the imitation
+policy. Results go to JSONL files, so an interrupted run resumes. The issue's full configuration::
+
+    python scripts/bench_revibranch.py --classes setcover cauctions --test 20 --transfer 10 \\
+        --rounds 20 --episodes 8 --train-instances 100 --time-limit 600 --work runs/revibranch
+
+A reduced run (what docs/revibranch.md reports, with its budget)::
+
+    python scripts/bench_revibranch.py --classes setcover --variants full --test 5 \\
+        --transfer 3 --rounds 4 --episodes 4 --train-instances 20 --time-limit 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from orlearn.batch import solve_batch
+from orlearn.errors import OrlearnError
+from orlearn.metrics import shifted_geometric_mean
+from orlearn.milp.io import is_instance_file
+from orlearn.scip import SolveResult
+
+#: variant -> (RLConfig switches, table label)
+VARIANTS = {
+    "no_revival": ({"revival": False}, "RL without revival"),
+    "no_redistribution": ({"redistribution": False}, "RL without redistribution"),
+    "full": ({}, "ReviBranch"),
+}
+SHIFTS = {"time": 1.0, "nodes": 10.0, "lp_iterations": 100.0}
+
+
+def route_rl_policies() -> None:
+    """Let ``orlearn.scip.solve`` run ``branching-rl`` files, unless orlearn.branching.rule
+    already does (the change docs/revibranch.md asks of it): wrap its loader and attach."""
+    import orlearn.branching.rule as rule
+    from orlearn.branching.revibranch.policy import KIND, RLBranchingPolicy, load_rl_policy
+    from orlearn.branching.revibranch.rule import attach_rl_branching
+    from orlearn.policy_file import load_policy
+
+    if getattr(rule.load_branching_policy, "routes_rl", False):
+        return
+    load_imitation, attach_imitation = rule.load_branching_policy, rule.attach_branching
+
+    def load(spec):  # type: ignore[no-untyped-def]
+        if isinstance(spec, RLBranchingPolicy):
+            return spec
+        if isinstance(spec, str | Path) and str(spec).endswith(".pt") and Path(spec).is_file():
+            if load_policy(spec).kind == KIND:
+                return load_rl_policy(spec)
+        return load_imitation(spec)
+
+    def attach(model, policy="gnn", *, threads=1):  # type: ignore[no-untyped-def]
+        loaded = load(policy)
+        if isinstance(loaded, RLBranchingPolicy):
+            return attach_rl_branching(model, loaded, threads=threads)
+        return attach_imitation(model, loaded, threads=threads)
+
+    load.routes_rl = True  # type: ignore[attr-defined]
+    rule.load_branching_policy, rule.attach_branching = load, attach
+
+
+def _files(folder: Path, n: int) -> list[Path]:
+    if not folder.is_dir():
+        raise OrlearnError(f"{folder}: no such instance folder (see instances/milp/README.md)")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_instance_file(p))[:n]
+    if len(files) < n:
+        raise OrlearnError(f"{folder}: {len(files)} instances, {n} asked for")
+    return files
+
+
+def table(results: list[SolveResult], rules: list[str], labels: dict[str, str], base: str) -> tuple[
+    str, list[dict]
+]:  # fmt: skip
+    """Markdown rows and JSON records: means over the instances every rule solved."""
+    by_rule: dict[str, dict[str, SolveResult]] = {r: {} for r in rules}
+    for res in results:
+        if res.rule in by_rule:
+            by_rule[res.rule][res.instance] = res
+    common = set.intersection(*(set(v) for v in by_rule.values()))
+    all_solved = sorted(i for i in common if all(by_rule[r][i].solved for r in rules))
+    rows = []
+    for rule in rules:
+        means = {
+            key: shifted_geometric_mean(
+                [getattr(by_rule[rule][i], "solving_time" if key == "time" else key) for i in all_solved],
+                shift,
+            )
+            for key, shift in SHIFTS.items()
+        }  # fmt: skip
+        rows.append(
+            {
+                "rule": labels[rule], "spec": rule, "instances": len(common),
+                "solved": sum(by_rule[rule][i].solved for i in common), "common": len(all_solved),
+                **means,
+            }
+        )  # fmt: skip
+    ref = next(r for r in rows if r["spec"] == base)
+    lines = [
+        "| rule | solved | time (s) | nodes | LP iterations | nodes / imitation | LP / imitation | time / imitation |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ratio = {k: r[k] / ref[k] if ref[k] else float("nan") for k in SHIFTS}
+        r.update({f"{k}_ratio": v for k, v in ratio.items()})
+        lines.append(
+            f"| {r['rule']} | {r['solved']}/{r['instances']} | {r['time']:.2f} | {r['nodes']:.0f} | "
+            f"{r['lp_iterations']:.0f} | {ratio['nodes']:.3f} | {ratio['lp_iterations']:.3f} | "
+            f"{ratio['time']:.3f} |"
+        )
+    return "\n".join(lines), rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--classes", nargs="+", default=["setcover", "cauctions"])
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--init", default="gnn:{cls}/small",
+                        help="imitation policy per class ({cls} is replaced)")
+    parser.add_argument("--train-dist", default="{cls}/small",
+                        help="training distribution or instance folder per class ({cls} replaced)")
+    parser.add_argument("--instances-root", default="instances/milp",
+                        help="holds <class>_small_test and <class>_medium_test")
+    parser.add_argument("--test", type=int, default=20, help="small test instances per class")
+    parser.add_argument("--transfer", type=int, default=10, help="medium transfer instances")
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--episodes", type=int, default=8)
+    parser.add_argument("--updates", type=int, default=50)
+    parser.add_argument("--train-instances", type=int, default=100)
+    parser.add_argument("--episode-time-limit", type=float, default=300.0)
+    parser.add_argument("--reward", choices=("nodes", "lp"), default="nodes")
+    parser.add_argument("--time-limit", type=float, default=600.0, help="seconds per test solve")
+    parser.add_argument("--jobs", type=int, default=1, help="training episode workers")
+    parser.add_argument("--solve-jobs", type=int, default=1, help="test solves at a time (1 for timing)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", default="runs/revibranch")
+    parser.add_argument("--no-train", action="store_true", help="only evaluate existing policies")
+    parser.add_argument("--markdown", default=None, help="default: WORK/table.md")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    from orlearn.branching.policies import resolve_policy_path
+    from orlearn.branching.revibranch.learner import RLConfig, train_revibranch
+
+    route_rl_policies()
+    work = Path(args.work)
+    sections, records = [], []
+    try:
+        for cls in args.classes:
+            init = str(resolve_policy_path(args.init.format(cls=cls)))
+            rules = ["relpscost", init]
+            labels = {"relpscost": "relpscost", init: "imitation"}
+            for variant in args.variants:
+                switches, label = VARIANTS[variant]
+                out = work / cls / f"{variant}.pt"
+                if not args.no_train:
+                    config = RLConfig(
+                        rounds=args.rounds, episodes_per_round=args.episodes,
+                        updates_per_round=args.updates, n_instances=args.train_instances,
+                        time_limit=args.episode_time_limit, reward=args.reward, seed=args.seed,
+                        **switches,
+                    )  # fmt: skip
+                    train_revibranch(
+                        [args.train_dist.format(cls=cls)], init, out, config, jobs=args.jobs,
+                        cache_dir=work / "instances", show_progress=True,
+                    )  # fmt: skip
+                rules.append(str(out))
+                labels[str(out)] = label
+            for split, size, n in (("test", "small", args.test), ("transfer", "medium", args.transfer)):
+                if n == 0:
+                    continue
+                files = _files(Path(args.instances_root) / f"{cls}_{size}_test", n)
+                results = solve_batch(
+                    files, rules, settings="gasse", seeds=[args.seed], time_limit=args.time_limit,
+                    jobs=args.solve_jobs, output=work / cls / f"{split}.jsonl",
+                )  # fmt: skip
+                text, rows = table(results, rules, labels, init)
+                sections.append(f"### {cls}/{size} ({split}, {len(files)} instances)\n\n{text}")
+                records.append({"class": cls, "split": split, "rows": rows})
+                print(sections[-1] + "\n")
+    except OrlearnError as exc:
+        print(f"bench_revibranch: error: {exc}", file=sys.stderr)
+        return 2
+    md = Path(args.markdown) if args.markdown else work / "table.md"
+    md.parent.mkdir(parents=True, exist_ok=True)
+    md.write_text("\n\n".join(sections) + "\n")
+    (work / "summary.json").write_text(json.dumps({"args": vars(args), "tables": records}, indent=2))
+    print(f"wrote {md} and {work / 'summary.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
