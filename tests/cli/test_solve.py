@@ -150,3 +150,13 @@ def test_ctrl_c_exits_130_and_leaves_a_valid_file(tmp_path):
     assert "interrupted" in err
     records = lines(out)  # every line parses
     assert 1 <= len(records) <= 4 and all(r["status"] == "time_limit" for r in records)
+
+
+def test_registry_name_with_n(tmp_path):
+    out = tmp_path / "r.jsonl"
+    cache = tmp_path / "cache"
+    assert main(["solve", "mknapsack/small", "-n", "1", "--split", "valid", "--cache-dir",
+                 str(cache), "--time-limit", "0.5", "-o", str(out), "-q"]) == 0
+    (record,) = lines(out)
+    assert Path(record["instance"]).is_relative_to(cache / "mknapsack/small/valid")
+    assert record["status"] in {"optimal", "time_limit"}
