@@ -67,7 +67,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _solve(args: argparse.Namespace) -> int:
     import time
 
-    import torch
     from rich.console import Console
     from rich.table import Table
 
@@ -76,7 +75,6 @@ def _solve(args: argparse.Namespace) -> int:
     from orlearn.construct.io import read_instances
     from orlearn.construct.problems import get_problem
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     problem = get_problem(args.problem)
     instances = read_instances(problem, args.target)
     results = solve(args.problem, instances, policy=args.policy, beam=args.beam, knn=args.knn,
@@ -116,14 +114,11 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import torch
-
     from orlearn.construct.train import TrainConfig, train
     from orlearn.errors import OrlearnError
 
     if args.n < 3 or args.batch_size < 1 or args.epochs < 1:
         raise OrlearnError("--n must be >= 3, --batch-size and --epochs >= 1")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     cfg = TrainConfig(
         problem=args.problem, out=args.out, n=args.n, train_instances=args.train_instances,
         val_instances=args.val_instances, label_time=args.label_time, seed=args.seed,

@@ -104,7 +104,6 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
     problem = get_problem(cfg.problem)
     if cfg.train_instances < 1 or cfg.val_instances < 1:
         raise OrlearnError("train_instances and val_instances must be positive")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     run_dir = Path(cfg.run_dir or Path("runs/construct") / Path(cfg.out).stem)
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "checkpoint.pt"

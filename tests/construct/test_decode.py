@@ -38,8 +38,8 @@ def test_beam_is_never_worse_than_greedy(h, name, seed):
 
 def test_knn_handles_an_instance_far_larger_than_training(h):
     p = get_problem("tsp")
-    inst = p.generate(150, 1, 0)
-    res = solve(p, h.tiny_model("tsp"), inst, knn=8)[0]
+    inst = p.generate(60, 1, 0)
+    res = solve(p, h.tiny_model("tsp"), inst, knn=6)[0]
     assert p.check(inst[0], res.solution) is None
 
 

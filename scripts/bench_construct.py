@@ -1,0 +1,247 @@
+"""Benchmark of the BQ-NCO constructive solvers (issue 5): gap and time per instance of BQ greedy,
+BQ beam, OR-Tools routing (guided local search) and PyVRP given the same wall time per instance
+as BQ beam, on random TSP / CVRP / KP / OP and on TSPLIB, ATSP and CVRPLIB X instances.
+
+The full issue configuration is the default:
+    .venv/bin/python scripts/bench_construct.py
+A reduced run (what fits a shared 2-core machine) picks fewer instances and sizes, e.g.:
+    .venv/bin/python scripts/bench_construct.py --count 16 --beam-count 8 --tsp 100 200 1000 \
+        --cvrp 100 --kp 100 200 --op --tsplib 5 --cvrplib 3 --out docs/bench_construct.md
+
+Gaps on random instances are to a reference solution: the exact optimum for KP (OR-Tools), and
+for routing PyVRP run for --ref-seconds per 100 nodes (no Concorde here: the published BQ-NCO
+gaps are to Concorde / exact optima, so a PyVRP reference makes our gaps slightly optimistic,
+by PyVRP's own gap). TSPLIB / CVRPLIB gaps are to the published optima, with TSPLIB's rounded
+distances. Problems without a policy in --policy-dir are skipped and listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from orlearn.construct.decode import solve
+from orlearn.construct.model import load_model
+from orlearn.construct.problems import get_problem
+from orlearn.construct.problems.base import scaled_int
+from orlearn.construct.problems.experts import ortools_routing, pyvrp_routes
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "benchmarks"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--count", type=int, default=128, help="random instances per size")
+    ap.add_argument("--beam-count", type=int, help="instances per size for beam and the "
+                    "equal-time baselines (default: --count)")
+    ap.add_argument("--beam", type=int, default=16)
+    ap.add_argument("--knn", type=int, default=100, help="k-NN size for instances > 2x training size")
+    ap.add_argument("--tsp", type=int, nargs="*", default=[100, 200, 500, 1000])
+    ap.add_argument("--cvrp", type=int, nargs="*", default=[100, 200, 500])
+    ap.add_argument("--kp", type=int, nargs="*", default=[100, 200, 500, 1000])
+    ap.add_argument("--op", action="store_true", default=None, help="include OP100")
+    ap.add_argument("--no-op", dest="op", action="store_false")
+    ap.add_argument("--tsplib", default="all", help="'all' (EUC_2D 50-1000 nodes), N smallest, or 0")
+    ap.add_argument("--atsp", default="all", help="'all', N smallest, or 0")
+    ap.add_argument("--cvrplib", default="all", help="'all' (Set X 100-300), N smallest, or 0")
+    ap.add_argument("--ref-seconds", type=float, default=5.0, help="PyVRP reference seconds per 100 nodes")
+    ap.add_argument("--policy-dir", default=str(ROOT / "policies" / "construct"))
+    ap.add_argument("--seed", type=int, default=12345, help="seed of the random test instances")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared machine)")
+    ap.add_argument("--out", help="markdown file for the table (a .json with the raw rows beside it)")
+    args = ap.parse_args(argv)
+    if args.op is None:
+        args.op = True
+    args.beam_count = args.beam_count or args.count
+    return args
+
+
+def _pick(kind: str, spec: str, rows: list[tuple[str, int, Path, float]]):
+    rows = sorted(rows, key=lambda r: (r[1], r[0]))
+    if spec == "all":
+        return rows
+    return rows[: int(spec)]
+
+
+def _gap(problem, objective: float, reference: float) -> float:
+    sign = 1.0 if problem.sense == "min" else -1.0
+    return sign * (objective - reference) / abs(reference) * 100
+
+
+def _routing_baselines(problem, instances, seconds: list[float]):
+    """OR-Tools GLS and PyVRP with the given wall time per instance."""
+    out = {"OR-Tools GLS": [], "PyVRP": []}
+    for inst, sec in zip(instances, seconds):
+        dist = scaled_int(inst.distances(), inst.rounded)
+        kw = {}
+        if problem.name == "cvrp":
+            kw = {"demands": inst.demands, "capacity": inst.capacity}
+        t0 = time.perf_counter()
+        routes = ortools_routing(dist, sec, **kw)
+        t1 = time.perf_counter()
+        out["OR-Tools GLS"].append((_as_solution(problem, routes), t1 - t0))
+        routes = pyvrp_routes(dist, sec, 0, **kw)
+        out["PyVRP"].append((_as_solution(problem, routes), time.perf_counter() - t1))
+    return out
+
+
+def _as_solution(problem, routes):
+    if problem.name == "tsp":
+        return [0] + [v for r in routes for v in r]
+    return routes
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.rows: list[dict] = []
+        self.skipped: list[str] = []
+        self.models: dict = {}
+
+    def model(self, name: str):
+        if name not in self.models:
+            path = Path(self.args.policy_dir) / f"{name}100.pt"
+            self.models[name] = load_model(str(path), get_problem(name)) if path.is_file() else None
+            if self.models[name] is None:
+                self.skipped.append(f"{name}: no policy at {path}")
+        return self.models[name]
+
+    def knn_for(self, name: str, n: int) -> int | None:
+        trained_n = int(self.models[name][1].get("config", {}).get("n", 100))
+        return self.args.knn if n > 2 * trained_n else None
+
+    def add(self, group: str, method: str, problem, instances, sols, times, refs) -> None:
+        gaps = []
+        for inst, sol, ref in zip(instances, sols, refs):
+            if sol is None or problem.check(inst, sol) is not None:
+                gaps.append(float("nan"))
+            else:
+                gaps.append(_gap(problem, problem.objective(inst, sol), ref))
+        row = {"set": group, "method": method, "instances": len(instances),
+               "gap_percent": float(np.nanmean(gaps)) if not np.all(np.isnan(gaps)) else None,
+               "infeasible": int(np.isnan(gaps).sum()),
+               "seconds_per_instance": float(np.mean(times))}
+        self.rows.append(row)
+        print(f"{group:>22} {method:<28} gap {row['gap_percent'] if row['gap_percent'] is not None else float('nan'):7.2f} %"
+              f"  {row['seconds_per_instance']:8.3f} s  (n={len(instances)})", flush=True)
+
+    def run_set(self, group: str, name: str, instances, refs, *, baselines: bool) -> None:
+        problem = get_problem(name)
+        m = self.model(name)
+        if m is None:
+            return
+        model = m[0]
+        n = problem.size_of(instances[0])
+        knn = self.knn_for(name, n)
+        tag = f" (k-NN {knn})" if knn else ""
+        g = solve(problem, model, instances, beam=1, knn=knn, batch_size=self.args.batch_size)
+        self.add(group, "BQ greedy" + tag, problem, instances, [r.solution for r in g],
+                 [r.seconds for r in g], refs)
+        if self.args.beam > 1 and self.args.beam_count > 0:
+            k = min(self.args.beam_count, len(instances))
+            sub, sub_refs = instances[:k], refs[:k]
+            b = solve(problem, model, sub, beam=self.args.beam, knn=knn, batch_size=self.args.batch_size)
+            self.add(group, f"BQ beam {self.args.beam}" + tag, problem, sub,
+                     [r.solution for r in b], [r.seconds for r in b], sub_refs)
+            if baselines and name in ("tsp", "cvrp"):
+                secs = [r.seconds for r in b]
+                for method, res in _routing_baselines(problem, sub, secs).items():
+                    self.add(group, f"{method} (same time as beam)", problem, sub,
+                             [s for s, _ in res], [t for _, t in res], sub_refs)
+
+    def random_sets(self) -> None:
+        a = self.args
+        plan = [("tsp", n) for n in a.tsp] + [("cvrp", n) for n in a.cvrp]
+        plan += [("kp", n) for n in a.kp] + ([("op", 100)] if a.op else [])
+        for name, n in plan:
+            problem = get_problem(name)
+            if self.model(name) is None:
+                continue
+            instances = problem.generate(n, a.count, a.seed)
+            t0 = time.perf_counter()
+            ref_time = a.ref_seconds * n / 100
+            sols = [problem.expert(inst, ref_time, 0) for inst in instances]
+            refs = [problem.objective(i, s) for i, s in zip(instances, sols)]
+            ref_name = "OR-Tools exact" if name == "kp" else f"PyVRP {ref_time:g} s"
+            self.add(f"{name.upper()}{n}", f"reference ({ref_name})", problem, instances, sols,
+                     [(time.perf_counter() - t0) / len(instances)] * len(instances), refs)
+            self.run_set(f"{name.upper()}{n}", name, instances, refs, baselines=True)
+
+    def real_sets(self) -> None:
+        a = self.args
+        import csv
+
+        tsp_rows, atsp_rows, x_rows = [], [], []
+        if (SHARED / "tsplib" / "optima.csv").is_file():
+            for r in csv.DictReader((SHARED / "tsplib" / "optima.csv").open()):
+                row = (r["name"], int(r["n"]), SHARED / "tsplib" / r["file"], float(r["optimal_value"]))
+                if r["type"] == "TSP" and r["edge_weight_type"] == "EUC_2D" and 50 <= row[1] <= 1002:
+                    tsp_rows.append(row)
+                elif r["type"] == "ATSP":
+                    atsp_rows.append(row)
+        if (SHARED / "cvrplib" / "bks.csv").is_file():
+            for r in csv.DictReader((SHARED / "cvrplib" / "bks.csv").open()):
+                if r["set"] == "X" and 100 <= int(r["n"]) <= 300:
+                    x_rows.append((r["name"], int(r["n"]), SHARED / "cvrplib" / r["instance_file"],
+                                   float(r["bks"])))
+        if not (tsp_rows or x_rows):
+            self.skipped.append(f"real instances: {SHARED} not found")
+        for group, name, spec, rows in (("TSPLIB", "tsp", a.tsplib, tsp_rows),
+                                        ("TSPLIB ATSP", "atsp", a.atsp, atsp_rows),
+                                        ("CVRPLIB X", "cvrp", a.cvrplib, x_rows)):
+            chosen = _pick(name, spec, rows)
+            if not chosen or self.model(name) is None:
+                continue
+            problem = get_problem(name)
+            # One table row per size class; the decoder batches instances of equal size.
+            by_n: dict[str, list] = {}
+            for _name, n, path, opt in chosen:
+                inst = problem.read(path)
+                by_n.setdefault(f"{group} n<=200" if n <= 200 else f"{group} n>200", []).append((inst, opt))
+            for sub, items in by_n.items():
+                insts = [i for i, _ in items]
+                refs = [o for _, o in items]
+                self.run_set(f"{sub} ({len(insts)})", name, insts, refs, baselines=False)
+
+    def table(self) -> str:
+        lines = ["| set | method | instances | gap % | infeasible | time / instance (s) |",
+                 "| --- | --- | ---: | ---: | ---: | ---: |"]
+        for r in self.rows:
+            gap = "-" if r["gap_percent"] is None else f"{r['gap_percent']:.2f}"
+            lines.append(f"| {r['set']} | {r['method']} | {r['instances']} | {gap} | "
+                         f"{r['infeasible']} | {r['seconds_per_instance']:.3f} |")
+        if self.skipped:
+            lines.append("")
+            lines.append("Skipped: " + "; ".join(self.skipped))
+        return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    bench = Bench(args)
+    t0 = time.perf_counter()
+    bench.random_sets()
+    bench.real_sets()
+    text = bench.table()
+    cmd = "python scripts/bench_construct.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    text += f"\n\nCommand: `{cmd}`; wall time {time.perf_counter() - t0:.0f} s, torch threads {torch.get_num_threads()}.\n"
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        out.with_suffix(".json").write_text(json.dumps({"config": vars(args), "rows": bench.rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
