@@ -228,7 +228,7 @@ def train_policy(
                 loss = imitation_loss(logits, batch)
                 loss.backward()
                 optimizer.step()
-                loss_sum += float(loss) * batch.num_graphs
+                loss_sum += float(loss.detach()) * batch.num_graphs
                 hits += topk_hits(logits, batch)
                 total += batch.num_graphs
             valid = _evaluate(model, valid_loader)

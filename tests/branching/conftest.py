@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pyscipopt
@@ -44,3 +45,60 @@ def tiny_dir(tmp_path_factory) -> Path:
     for seed in range(1, 9):
         tiny_setcover(seed).writeProblem(str(d / f"tiny_{seed}.mps"), verbose=False)
     return d
+
+
+class Spy(pyscipopt.Branchrule):
+    """Calls ``fn(model)`` at every branching node (up to ``limit``) and lets SCIP branch."""
+
+    def __init__(self, fn, limit: int = 10**9):
+        self.fn = fn
+        self.limit = limit
+        self.records: list = []
+        self.errors: list = []
+
+    def branchexeclp(self, allowaddcons):
+        if len(self.records) < self.limit:
+            try:
+                self.records.append(self.fn(self.model))
+            except Exception as exc:  # surfaced by the test, never inside SCIP
+                self.errors.append(exc)
+        return {"result": pyscipopt.SCIP_RESULT.DIDNOTRUN}
+
+
+def spy_on(model: pyscipopt.Model, fn, limit: int = 10**9, priority: int = 10**7) -> Spy:
+    spy = Spy(fn, limit)
+    model.includeBranchrule(spy, "test-spy", "", priority, -1, 1.0)
+    return spy
+
+
+@pytest.fixture(scope="session")
+def random_policy(tmp_path_factory) -> Path:
+    """An untrained GNN saved as a valid branching policy file."""
+    import torch
+
+    from orlearn.branching.model import BranchingGNN
+    from orlearn.branching.observation import FEATURE_VERSION
+    from orlearn.policy_file import PolicyFile, save_policy
+
+    torch.manual_seed(0)
+    model = BranchingGNN(emb=16)
+    path = tmp_path_factory.mktemp("policy") / "random.pt"
+    save_policy(
+        path,
+        PolicyFile(
+            kind="branching",
+            feature_version=FEATURE_VERSION,
+            hyperparameters=model.hyperparameters(),
+            state_dict=model.state_dict(),
+            extra={"normalization": model.normalization()},
+        ),
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    """The helpers above, for test modules (conftest is not importable under importlib mode)."""
+    return SimpleNamespace(
+        setcover=tiny_setcover, configure=configure, spy_on=spy_on, hard_params=hard_params
+    )

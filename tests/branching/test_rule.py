@@ -1,0 +1,115 @@
+"""The learned rule: loading policies, fallbacks that never crash a solve, bad files."""
+
+import numpy as np
+import pyscipopt
+import pytest
+import torch
+
+from orlearn.branching.observation import FEATURE_VERSION
+from orlearn.branching.rule import attach_branching, load_branching_policy
+from orlearn.errors import PolicyFileError
+from orlearn.policy_file import PolicyFile, load_policy, save_policy
+
+
+def _solve_with(tiny, policy, seed=2):
+    model = tiny.configure(tiny.setcover(seed))
+    rule = attach_branching(model, policy)
+    model.optimize()
+    reference = tiny.configure(tiny.setcover(seed))
+    reference.optimize()
+    assert model.getStatus() == "optimal"
+    assert model.getObjVal() == pytest.approx(reference.getObjVal())
+    return rule.stats()
+
+
+def test_random_policy_branches_everywhere(tiny, random_policy):
+    stats = _solve_with(tiny, random_policy)
+    assert stats["learned_calls"] == stats["calls"] > 0
+    assert stats["fallbacks"] == 0 and stats["inference_ms"] > 0
+
+
+class _Broken(torch.nn.Module):
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, data):
+        if self.kind == "nan":
+            return torch.full((data.x_v.shape[0],), float("nan"))
+        raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("kind,reason", [("nan", "nan_scores"), ("raise", "exception")])
+def test_failures_fall_back_to_scip_and_are_counted(tiny, random_policy, kind, reason):
+    policy = load_branching_policy(random_policy)
+    broken = type(policy)(model=_Broken(kind), path=policy.path)
+    stats = _solve_with(tiny, broken)
+    assert stats["learned_calls"] == 0
+    assert stats["fallbacks"] == stats["calls"] > 0
+    assert stats["fallback_reasons"] == {reason: stats["calls"]}
+
+
+def test_candidate_missing_from_graph_falls_back(tiny, random_policy):
+    model = tiny.configure(tiny.setcover(2))
+    rule = attach_branching(model, random_policy)
+    build = rule.builder
+
+    def shifted(m):
+        obs = build(m)
+        obs.candidates = obs.candidates + obs.n_vars  # no such column
+        return obs
+
+    rule.builder = shifted
+    model.optimize()
+    assert model.getStatus() == "optimal"
+    assert rule.stats()["fallback_reasons"] == {"candidate_missing": rule.stats()["calls"]}
+
+
+def test_model_without_integer_variables_never_calls_the_rule(random_policy):
+    model = pyscipopt.Model()
+    model.hideOutput()
+    x, y = model.addVar(lb=0), model.addVar(lb=0)
+    model.addCons(x + 2 * y >= 3)
+    model.setObjective(x + y)
+    rule = attach_branching(model, random_policy)
+    model.optimize()
+    assert model.getStatus() == "optimal" and model.getObjVal() == pytest.approx(1.5)
+    assert rule.stats()["calls"] == 0
+
+
+def test_policy_round_trip(random_policy, tmp_path):
+    policy = load_branching_policy(random_policy)
+    pf = load_policy(random_policy)
+    copy = tmp_path / "copy.pt"
+    save_policy(copy, pf)
+    again = load_branching_policy(copy)
+    gen = torch.Generator().manual_seed(0)
+    from orlearn.branching.model import BipartiteData
+
+    data = BipartiteData(
+        x_c=torch.randn(5, 9, generator=gen), x_v=torch.randn(7, 20, generator=gen),
+        edge_index=torch.tensor([[0, 1, 2, 3, 4, 4], [0, 1, 2, 3, 5, 6]]),
+        edge_attr=torch.rand(6, 1, generator=gen),
+    )  # fmt: skip
+    with torch.no_grad():
+        np.testing.assert_array_equal(policy.model(data).numpy(), again.model(data).numpy())
+
+
+def test_bad_policy_files_are_refused_clearly(random_policy, tmp_path):
+    pf = load_policy(random_policy)
+    other = tmp_path / "v_other.pt"
+    save_policy(other, PolicyFile(**{**pf.__dict__, "feature_version": FEATURE_VERSION + 1}))
+    with pytest.raises(PolicyFileError, match="feature version"):
+        load_branching_policy(other)
+    wrong_kind = tmp_path / "kind.pt"
+    save_policy(wrong_kind, PolicyFile(**{**pf.__dict__, "kind": "construct/tsp"}))
+    with pytest.raises(PolicyFileError, match="construct/tsp"):
+        load_branching_policy(wrong_kind)
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"not a torch file")
+    with pytest.raises(PolicyFileError, match="not a readable"):
+        load_branching_policy(corrupt)
+    with pytest.raises(PolicyFileError, match="not found"):
+        load_branching_policy(tmp_path / "missing.pt")
+    with pytest.raises(PolicyFileError, match="no shipped branching policy"):
+        load_branching_policy("gnn:no-such-policy")
