@@ -160,3 +160,32 @@ def test_registry_name_with_n(tmp_path):
     (record,) = lines(out)
     assert Path(record["instance"]).is_relative_to(cache / "mknapsack/small/valid")
     assert record["status"] in {"optimal", "time_limit"}
+
+
+def test_learned_rule_side_by_side(folder, tmp_path, capsys):
+    """A (random) GNN policy file from orlearn.branching, solved in forked workers with torch."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("orlearn.branching.rule")
+    from orlearn.branching.model import BranchingGNN
+    from orlearn.branching.observation import FEATURE_VERSION
+    from orlearn.policy_file import PolicyFile, save_policy
+
+    torch.manual_seed(0)
+    gnn = BranchingGNN(emb=8)
+    policy = save_policy(tmp_path / "random.pt", PolicyFile(
+        kind="branching", feature_version=FEATURE_VERSION,
+        hyperparameters=gnn.hyperparameters(), state_dict=gnn.state_dict(),
+        extra={"normalization": gnn.normalization()},
+    ))
+    out = tmp_path / "r.jsonl"
+    assert main(["solve", str(folder / "ms0.mps"), "-b", str(policy), "-b", "relpscost",
+                 "-o", str(out), "-q"]) == 0
+    assert "fallbacks" in capsys.readouterr().out
+    records = {r["rule"]: r for r in lines(out)}
+    learned, default = records[str(policy)], records["relpscost"]
+    assert learned["status"] == default["status"] == "optimal"
+    assert learned["primal_bound"] == default["primal_bound"]
+    assert learned["branching_stats"]["learned_calls"] > 0
+    assert default["branching_stats"] == {}
+    bad = tmp_path / "missing.pt"
+    assert main(["solve", str(folder), "-b", str(bad), "-o", str(out), "-q"]) == 2
