@@ -89,8 +89,8 @@ def _train_rl(args: argparse.Namespace) -> int:
     )  # fmt: skip
     history = result.history
     print(f"wrote {result.policy} (checkpoint {result.checkpoint})")
-    if history.get("relative_nodes"):
-        first, last = history["relative_nodes"][0], history["relative_nodes"][-1]
+    if history.get("relative_size"):
+        first, last = history["relative_size"][0], history["relative_size"][-1]
         print(f"episode size / reference: round 1 {first:.3f}, round {len(history['loss'])} {last:.3f}")
     print(f"episodes failed or cut by the time limit: {result.metadata['failed_episodes']}")
     if result.curves is not None:

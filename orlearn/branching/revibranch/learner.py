@@ -11,9 +11,11 @@ the imitation policy.
 Targets are Monte-Carlo tree returns (:mod:`orlearn.branching.revibranch.rewards`): all of a
 decision's consequences are known once the tree is complete, so no bootstrapping (and no target
 network) is needed; the policy improves by acting greedily on the learned Q with epsilon
-exploration. Returns are divided by the terminal reward's size on the first complete episode of
-the same instance, so easy and hard instances weigh alike (a return of -0.5 means "half the
-reference tree").
+exploration. Returns are divided by a per-instance reference, the terminal reward's size on the
+first complete episode of the instance plus a shift (10 nodes or 100 LP iterations, as in the
+shifted geometric means of the benchmarks, so that a tree solved at the root does not blow the
+targets up): easy and hard instances weigh alike, and a return of -0.5 means "half the
+reference tree".
 
 One round: write the current network as a policy file, solve ``episodes_per_round`` training
 instances with it (epsilon-greedy) in parallel through :func:`orlearn.batch.run_tasks` (local
@@ -61,6 +63,8 @@ log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = "orlearn-revibranch-checkpoint"
 #: Config fields that may change when a run resumes (more rounds).
 _RESUMABLE = {"rounds"}
+#: Added to a reference episode's size before returns are divided by it (nodes, LP iterations).
+REFERENCE_SHIFT = {"nodes": 10.0, "lp": 100.0}
 
 
 @dataclass
@@ -161,26 +165,28 @@ class Learner:
         )
         self.buffer = RevivedBuffer(config.capacity)
         self.rng = np.random.default_rng(config.seed)
-        self.reference: dict[str, float] = {}  # instance -> |terminal reward| of its first episode
+        self.reference: dict[str, float] = {}  # instance -> |first terminal reward| + shift
         self.history: dict[str, list[float]] = {}
         self.round = 0
 
     def add_episodes(self, episodes: list[Episode]) -> dict[str, float]:
         """Add a round's episodes (in task order) to the buffer; returns round statistics."""
         complete = [e for e in episodes if e.complete]
+        shift = REFERENCE_SHIFT[self.config.reward]
         for e in sorted(episodes, key=lambda e: e.index):
-            if e.complete and e.decisions:
-                ref = self.reference.setdefault(
-                    e.instance, max(abs(terminal_reward(e, self.config.reward)), 1.0)
-                )
+            if not e.complete:
+                self.buffer.add(e, [])  # counted as rejected
+                log.warning("episode on %s ended with status %s: not used", e.instance, e.status)
+                continue
+            ref = self.reference.setdefault(
+                e.instance, abs(terminal_reward(e, self.config.reward)) + shift
+            )
+            if e.decisions:
                 returns = decision_returns(
                     e, self.config.reward, redistribution=self.config.redistribution,
                     beta=self.config.beta,
-                ) / ref  # fmt: skip
-                self.buffer.add(e, returns)
-            elif not e.complete:
-                self.buffer.add(e, [])  # counted as rejected
-                log.warning("episode on %s ended with status %s: not used", e.instance, e.status)
+                )  # fmt: skip
+                self.buffer.add(e, returns / ref)
         stats = {
             "complete": float(len(complete)),
             "failed": float(len(episodes) - len(complete)),
@@ -189,11 +195,13 @@ class Learner:
         if complete:
             stats["nodes"] = _geomean([e.nodes for e in complete])
             stats["lp_iterations"] = _geomean([e.lp_iterations for e in complete])
-            stats["relative_nodes"] = _geomean(
-                [max(e.nodes, 1) / self.reference.get(e.instance, 1.0) for e in complete]
-                if self.config.reward == "nodes"
-                else [max(e.lp_iterations, 1) / self.reference.get(e.instance, 1.0) for e in complete]
-            )
+            stats["relative_size"] = float(
+                np.exp(np.mean([
+                    np.log((abs(terminal_reward(e, self.config.reward)) + shift)
+                           / self.reference[e.instance])
+                    for e in complete
+                ]))
+            )  # fmt: skip
         return stats
 
     def update(self, steps: int) -> float:
@@ -403,7 +411,7 @@ def train_revibranch(
     acting.with_suffix(".json").unlink(missing_ok=True)
     png = save_learning_curves(
         curves,
-        {k: learner.history[k] for k in ("relative_nodes", "loss") if k in learner.history},
+        {k: learner.history[k] for k in ("relative_size", "loss") if k in learner.history},
         xlabel="round",
         title=f"{out.stem}: episode size / reference, Q loss",
     )
