@@ -415,7 +415,9 @@ def solve_batch(
 
     tasks = [
         SolveTask(str(inst), rule, settings, tuple(sorted(typed.items())), int(seed), time_limit, threads)
-        for inst, rule, seed in _interleave([str(i) for i in instances], rules, seeds)
+        for inst, rule, seed in _interleave(
+            list(dict.fromkeys(str(i) for i in instances)), rules, list(dict.fromkeys(seeds))
+        )
     ]
     done: dict[tuple, SolveResult] = {}
     out_path = Path(output) if output is not None else None

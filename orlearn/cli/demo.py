@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "branching rules (gasse settings) and print the comparison table.",
     )
     add_solve_arguments(p)
-    p.add_argument("--per-set", type=int, default=3, help="instances per test set (default 3)")
+    p.add_argument("--per-set", type=int, default=3, metavar="N", help="instances per test set (default 3)")
     p.set_defaults(
         func=run_demo, settings="gasse", jobs=2, time_limit=60.0,
         output="runs/demo/results.jsonl",

@@ -28,7 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_solve_arguments(p)
     p.add_argument("-n", type=int, default=None, help="instances per registry name (default 20)")
     p.add_argument("--split", default="test", help="split for registry names (default test)")
-    p.add_argument("--cache-dir", default=None, help="where registry instances are generated")
+    p.add_argument(
+        "--cache-dir", default=None, metavar="DIR",
+        help="where registry instances are generated (default data/instances)",
+    )
     p.set_defaults(func=run_solve)
 
 
@@ -39,21 +42,28 @@ def add_solve_arguments(p: argparse.ArgumentParser) -> None:
         help="branching rule (repeatable): a SCIP rule such as relpscost (SCIP's default), "
         "pscost, fullstrong, mostinf, random; or a learned one: gnn, gnn:NAME, PATH.pt",
     )
-    p.add_argument("--settings", default="default", help="SCIP preset: default or gasse")
+    p.add_argument(
+        "--settings", default="default", metavar="NAME", help="SCIP preset: default or gasse"
+    )
     p.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE",
         help="extra SCIP parameter, e.g. limits/nodes=1000 (repeatable)",
     )
-    p.add_argument("-j", "--jobs", type=int, default=1, help="solves at a time (default 1)")
-    p.add_argument("--time-limit", type=float, default=None, help="seconds per solve")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="solves at a time (default %(default)s)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds per solve")
     p.add_argument(
-        "--seed", type=int, action="append", default=None,
+        "--seed", type=int, action="append", default=None, metavar="S",
         help="SCIP random seed shift (repeatable; default 0)",
     )
-    p.add_argument("-o", "--output", default="results.jsonl", help="JSONL result file")
+    p.add_argument(
+        "-o", "--output", default="results.jsonl", metavar="FILE",
+        help="JSONL result file (default %(default)s)",
+    )
     p.add_argument("--executor", default="local", choices=["local", "ray"])
-    p.add_argument("--address", default=None, help="Ray cluster address (ray executor)")
-    p.add_argument("--threads", type=int, default=1, help="threads per learned-rule solve")
+    p.add_argument("--address", default=None, metavar="ADDR", help="Ray cluster address")
+    p.add_argument(
+        "--threads", type=int, default=1, metavar="T", help="torch threads per learned-rule solve"
+    )
     p.add_argument("--retry-errors", action="store_true", help="re-run solves that ended in error")
     p.add_argument("--markdown", default=None, metavar="FILE", help="also write the table here")
     p.add_argument("--profile", default=None, metavar="PNG", help="draw a performance profile")
