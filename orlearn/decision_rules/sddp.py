@@ -47,6 +47,7 @@ class SDDP:
         ]
         self.lower_bounds: list[float] = []
         self.iterations = 0
+        self.failures = 0  # forward/backward passes abandoned after a failed solve
 
     def lower_bound(self) -> float:
         """Expected stage-0 objective at x_0 with the current cuts."""
@@ -97,8 +98,12 @@ class SDDP:
         start = time.perf_counter()
         for _ in range(iterations):
             for scenario in self.problem.uncertainty.sample(forward_passes, rng):
-                _, states = self.forward(scenario)
-                self._backward(states)
+                try:
+                    _, states = self.forward(scenario)
+                    self._backward(states)
+                except SolveError as exc:  # cuts already added stay valid; go on sampling
+                    self.failures += 1
+                    log.warning("SDDP iteration %d: %s", self.iterations + 1, exc)
             self.iterations += 1
             self.lower_bounds.append(self.lower_bound())
             if callback is not None:

@@ -70,7 +70,13 @@ class PersistentLP:
         """Re-optimize; returns the objective value. Raises :class:`SolveError` if not optimal."""
         results = self._fast_solve() if self._fast else self._solver.solve(self.model)
         if results.termination_condition != TerminationCondition.optimal:
-            self._results = None  # the next solve takes the regular path again
+            # a warm start from a badly conditioned basis can end in 'unknown': retry cold
+            highs = getattr(self._solver, "_solver_model", None)
+            if highs is not None:
+                highs.clearSolver()
+            results = self._solver.solve(self.model)
+        if results.termination_condition != TerminationCondition.optimal:
+            self._results = None
             raise SolveError(f"HiGHS ended with {results.termination_condition.name}")
         self._results = results
         return float(results.best_feasible_objective)
