@@ -167,7 +167,9 @@ def train_tsddr(
     ckpt = Path(checkpoint) if checkpoint else None
     if ckpt is not None and ckpt.is_file():
         state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state.get("config") != asdict(config):
+        # settings added after a checkpoint was written take their defaults
+        saved = {**asdict(TrainConfig()), **state.get("config", {})}
+        if saved != asdict(config):
             raise OrlearnError(
                 f"checkpoint {ckpt} was made with other settings; delete it or change the path"
             )
