@@ -1,0 +1,148 @@
+"""Benchmark learned branching against SCIP's rules (the issue's table for README).
+
+Default = the full configuration of the learned-branching issue: per class (setcover,
+cauctions, facility, indset), 20 held-out test instances of the small distribution and 10
+transfer instances of the medium one, "gasse" settings, 600 s per solve, rules relpscost (SCIP's
+default), pscost, vanillafullstrong, the class's GNN (gnn:CLASS) and the mixed GNN (gnn), one
+solve at a time so that times compare. Results go to JSONL files (resumable: a rerun skips what
+is done), a JSON summary and a markdown file with one table per class and size, followed by the
+issue's targets (met or missed). Reduced runs use --small/--medium/--rules/--time-limit.
+
+    .venv/bin/python scripts/bench_branching.py                      # full (days of CPU)
+    .venv/bin/python scripts/bench_branching.py --small 5 --medium 0 \
+        --rules relpscost mixed class --time-limit 60                # what fits a short session
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+from pathlib import Path
+
+CLASSES = ("setcover", "cauctions", "facility", "indset")
+RULES = ("relpscost", "pscost", "vanillafullstrong", "class", "mixed")
+
+
+def rule_name(rule: str, cls: str) -> str:
+    """``class`` -> the class's shipped GNN, ``mixed`` -> the default GNN, else as given."""
+    return {"class": f"gnn:{cls}", "mixed": "gnn"}.get(rule, rule)
+
+
+def per_node_ms(results: list) -> dict[str, float]:
+    """Mean observation and inference milliseconds per learned node over ``results``."""
+    stats = [r.branching_stats for r in results if r.branching_stats.get("learned_calls")]
+    if not stats:
+        return {}
+    return {
+        "observation_ms": round(statistics.fmean(s["observation_ms"] for s in stats), 3),
+        "inference_ms": round(statistics.fmean(s["inference_ms"] for s in stats), 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    from orlearn.batch import solve_batch
+    from orlearn.branching.policies import shipped_policies
+    from orlearn.metrics import summarize, summary_markdown
+    from orlearn.milp.io import resolve_instances
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
+    ap.add_argument("--small", type=int, default=20, help="small test instances per class")
+    ap.add_argument("--medium", type=int, default=10, help="medium transfer instances per class")
+    ap.add_argument("--rules", nargs="+", default=list(RULES),
+                    help="SCIP rules, 'class' (gnn:CLASS), 'mixed' (gnn) or policy specs")  # fmt: skip
+    ap.add_argument("--time-limit", type=float, default=600.0)
+    ap.add_argument("--settings", default="gasse")
+    ap.add_argument("--jobs", type=int, default=1, help="parallel solves (1: times comparable)")
+    ap.add_argument("--out", type=Path, default=Path("runs/branching/bench"))
+    ap.add_argument("--cache-dir", type=Path, default=None, help="generated test instances")
+    args = ap.parse_args(argv)
+
+    shipped = set(shipped_policies())
+    args.out.mkdir(parents=True, exist_ok=True)
+    sections, summary_json = [], {}
+    for size, n in (("small", args.small), ("medium", args.medium)):
+        if n <= 0:
+            continue
+        for cls in args.classes:
+            rules = []
+            for rule in args.rules:
+                name = rule_name(rule, cls)
+                if name.startswith("gnn:") and name[4:] not in shipped:
+                    print(f"skipping {name}: not shipped", file=sys.stderr)
+                    continue
+                rules.append(name)
+            dist = f"{cls}/{size}"
+            instances = resolve_instances([dist], n=n, split="test", cache_dir=args.cache_dir)
+            results = solve_batch(
+                instances, rules, settings=args.settings, time_limit=args.time_limit,
+                jobs=args.jobs, output=args.out / f"{cls}_{size}.jsonl",
+            )  # fmt: skip
+            rows = summarize(results, rules)
+            by_rule = {row.rule: row for row in rows}
+            entry = {
+                "rows": [row.__dict__ for row in rows],
+                "per_node_ms": {r: per_node_ms([x for x in results if x.rule == r]) for r in rules},
+            }
+            base = by_rule.get("relpscost")
+            fsb = by_rule.get("vanillafullstrong")
+            for gnn in (r for r in rules if r.startswith("gnn")):
+                if base is not None and base.time > 0:
+                    entry[f"{gnn} time / relpscost"] = by_rule[gnn].time / base.time
+                if fsb is not None and fsb.nodes > 0:
+                    entry[f"{gnn} nodes / vanillafullstrong"] = by_rule[gnn].nodes / fsb.nodes
+            summary_json[dist] = entry
+            sections.append(
+                f"### {dist}: {len(instances)} test instances, {args.settings} settings, "
+                f"{args.time_limit:g} s limit\n\n{summary_markdown(rows)}"
+            )
+
+    targets = _targets(summary_json)
+    config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    (args.out / "summary.json").write_text(
+        json.dumps({"config": config, "results": summary_json, "targets": targets}, indent=2,
+                   default=lambda x: None if isinstance(x, float) and math.isnan(x) else x)
+        + "\n"
+    )  # fmt: skip
+    text = "\n".join(sections) + "\n" + "\n".join(f"- {line}" for line in targets) + "\n"
+    (args.out / "tables.md").write_text(text)
+    print(text)
+    return 0
+
+
+def _targets(summary: dict) -> list[str]:
+    lines = []
+    for gnn in ("gnn:<class>", "gnn"):
+        fast_small, classes_small = 0, 0
+        for dist, entry in summary.items():
+            cls, size = dist.split("/")
+            name = gnn.replace("<class>", cls)
+            ratio = entry.get(f"{name} time / relpscost")
+            nodes = entry.get(f"{name} nodes / vanillafullstrong")
+            if ratio is None:
+                continue
+            if size == "small":
+                classes_small += 1
+                fast_small += ratio <= 0.85
+            verdict = "met" if (ratio <= 0.85 if size == "small" else ratio < 1.0) else "missed"
+            goal = "<= 0.85" if size == "small" else "< 1"
+            lines.append(f"{dist} {name}: time / relpscost = {ratio:.2f} (target {goal}: {verdict})")
+            if nodes is not None and not math.isnan(nodes):
+                ok = "met" if nodes <= 1.5 else "missed"
+                lines.append(
+                    f"{dist} {name}: nodes / vanillafullstrong = {nodes:.2f} (target <= 1.5: {ok})"
+                )
+        if classes_small:
+            ok = "met" if fast_small >= 3 else "missed"
+            lines.append(
+                f"{gnn}: {fast_small} of {classes_small} small classes at <= 0.85 x relpscost time "
+                f"(target: 3 of 4: {ok})"
+            )
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())
