@@ -60,20 +60,26 @@ def cases(budget: str = "quick") -> list[Case]:
     gnn_test = {} if full else {"test_samples": 1024, "test_periods": 1000, "test_warmup": 400}
 
     def neural(epochs: int, samples: int | None, batch: int | None, *, lr: float = 3e-3, decay: float = 0.93,
-               fixed_samples: bool = False, dev: int = 1024) -> TrainConfig:
+               fixed_samples: bool = False, dev: int = 1024, periods: int | None = None,
+               warmup: int | None = None) -> TrainConfig:
         if full:  # the files' scenario counts, long training, early stopping on dev
             return TrainConfig(epochs=2000, learning_rate=lr, train_samples=samples if fixed_samples else None,
-                               batch_size=batch if fixed_samples else None, lr_decay=0.999, patience=200)
+                               batch_size=batch if fixed_samples else None, lr_decay=0.999, patience=200,
+                               train_periods=periods, train_warmup=warmup)
         return TrainConfig(epochs=epochs, learning_rate=lr, train_samples=samples, batch_size=batch,
-                           dev_samples=dev, lr_decay=decay, patience=10)
+                           dev_samples=dev, lr_decay=decay, patience=10, train_periods=periods, train_warmup=warmup)
 
     baseline = TrainConfig(epochs=60 if full else 12, learning_rate=3e-2, train_samples=None if full else 2048,
                            batch_size=None if full else 512, dev_samples=None if full else 1024, lr_decay=0.9)
     gnn = neural(10, 1024, 128, dev=512)
+    # One store: many cheap steps (short horizons, small batches), a high rate decaying fast.
+    single = neural(30, 1024, 128, lr=1e-2, decay=0.9, periods=30, warmup=10)
+    # Serial: 13 periods of lead time from the top to the store need long horizons.
+    long = {"train_periods": 150, "train_warmup": 60, "dev_periods": 300, "dev_warmup": 100}
     lost, backlogged, serial, trans, warehouse, favorita, later = [], [], [], [], [], [], []
     for lead, optimum in LOST_OPTIMA.items():
         ov = {"store_params.lead_time.value": lead, "store_params.underage_cost.value": 9.0}
-        lost.append(Case(f"one_store_lost L={lead} vanilla", "one_store_lost", "vanilla", ov, neural(20, 2048, 256),
+        lost.append(Case(f"one_store_lost L={lead} vanilla", "one_store_lost", "vanilla", ov, single,
                          reference=optimum, reference_label="optimal (published)", target_gap=0.3, **test))
         lost.append(Case(f"one_store_lost L={lead} capped_base_stock", "one_store_lost", "capped_base_stock", ov,
                          baseline, reference=optimum, reference_label="optimal (published)", **test))
@@ -82,14 +88,20 @@ def cases(budget: str = "quick") -> list[Case]:
         level, cost = newsvendor_base_stock(5.0, 1.6, lead, 1.0, 9.0)
         (backlogged if lead == 4 else later).append(
             Case(f"one_store_backlogged L={lead} vanilla", "one_store_backlogged", "vanilla", ov,
-                 neural(15, 2048, 256, decay=0.9), reference=cost,
+                 single, reference=cost,
                  reference_label=f"base-stock optimum, closed form (S = {level:.2f})", target_gap=0.1, **test))
+    # Echelon levels by gradient are biased low on a finite horizon (upstream stock pays off late):
+    # the longest horizons go to this baseline.
     serial.append(Case("serial_system 4 echelons echelon_stock", "serial_system", "echelon_stock", {},
-                       replace(baseline, epochs=60 if full else 20), reference=SERIAL_OPTIMA[4],
+                       replace(baseline, epochs=60 if full else 15, train_samples=None if full else 256,
+                               batch_size=None if full else 64, train_periods=400, train_warmup=100,
+                               dev_periods=400, dev_warmup=100),
+                       reference=SERIAL_OPTIMA[4],
                        reference_label="echelon-stock optimum (published)", **gnn_test))
-    serial.append(Case("serial_system 4 echelons gnn", "serial_system", "gnn", {}, gnn,
-                       reference_case="serial_system 4 echelons echelon_stock",
-                       reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **gnn_test))
+    serial.append(Case("serial_system 4 echelons gnn", "serial_system", "gnn", {},
+                       replace(gnn, train_samples=None if full else 512, batch_size=None if full else 64, **long),
+                       reference=SERIAL_OPTIMA[4], reference_label="echelon-stock optimum (published)",
+                       target_gap=0.5, **gnn_test))
     for stores in (3, 5, 10):
         ov = {"problem_params.n_stores": stores}
         label = f"lower bound, balance relaxation (published {TRANSSHIPMENT_BOUNDS[stores]} for other draws)"
@@ -106,7 +118,7 @@ def cases(budget: str = "quick") -> list[Case]:
     favorita.append(Case("favorita base_stock", "favorita", "base_stock", {},
                          replace(baseline, train_samples=None, batch_size=72, dev_samples=None)))
     favorita.append(Case("favorita gnn", "favorita", "gnn", {}, replace(neural(8, None, 72), dev_samples=None)))
-    return lost[:2] + backlogged + serial + trans + lost[2:] + warehouse + favorita + later
+    return lost[:2] + backlogged + lost[2:] + trans + serial + warehouse + favorita + later
 
 
 def run_case(case: Case, previous: dict[str, dict], *, seed: int = 0, progress: bool = False,
