@@ -1,8 +1,7 @@
 """`orlearn train branching-rl`: ReviBranch reinforcement learning for branching.
 
-The ``train`` verb group belongs to the learned-branching commands (orlearn/cli/branching.py,
-registered before this module); this module adds its ``branching-rl`` sub-verb to that group,
-or creates the group when it does not exist.
+The ``train`` verb group belongs to the learned-branching commands (orlearn/cli/branching.py);
+this module adds its ``branching-rl`` sub-verb through their ``train_kinds``.
 """
 
 from __future__ import annotations
@@ -10,24 +9,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-
-def _train_group(subparsers: Any) -> Any:
-    """The sub-verb registry of ``orlearn train`` (created when no other module made it)."""
-    parser = subparsers.choices.get("train")
-    if parser is None:
-        parser = subparsers.add_parser(
-            "train", help="train a policy", description="Train a learned policy."
-        )
-        parser.add_subparsers(dest="train_what", metavar="WHAT")
-    for action in parser._actions:  # argparse keeps a group's sub-verbs in this action
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest="train_what", metavar="WHAT")
+from orlearn.cli.branching import train_kinds
 
 
 def register(subparsers: Any) -> None:
-    train = _train_group(subparsers)
-    p = train.add_parser(
+    p = train_kinds(subparsers).add_parser(
         "branching-rl",
         help="ReviBranch: RL for branching from an imitation policy",
         description=(
@@ -41,7 +27,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--init", default="gnn",
                    help="imitation policy to start from: gnn, gnn:NAME or PATH.pt (default gnn); "
                         "a branching-rl file continues its training")
-    p.add_argument("-o", "--output", required=True, help="policy file to write (.pt)")
+    p.add_argument("-o", "--out", required=True, help="policy file to write (.pt)")
     p.add_argument("--rounds", type=int, default=20, help="collect-and-update rounds (20)")
     p.add_argument("--episodes", type=int, default=8, help="episodes (solves) per round (8)")
     p.add_argument("--updates", type=int, default=50, help="gradient steps per round (50)")
@@ -83,7 +69,7 @@ def _train_rl(args: argparse.Namespace) -> int:
         settings=args.settings, seed=args.seed,
     )  # fmt: skip
     result = train_revibranch(
-        args.distributions, args.init, args.output, config, jobs=args.jobs,
+        args.distributions, args.init, args.out, config, jobs=args.jobs,
         executor=args.executor, address=args.address, cache_dir=args.cache_dir,
         resume=not args.no_resume, show_progress=True,
     )  # fmt: skip

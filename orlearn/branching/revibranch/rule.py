@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pyscipopt as scip
+import torch
 
 from orlearn.branching.observation import ObservationBuilder
 from orlearn.branching.revibranch.policy import RLBranchingPolicy, load_rl_policy, single_batch
@@ -94,14 +95,11 @@ class RevivedBranchrule(scip.Branchrule):
         self._torch_threads: int | None = None
 
     def branchinitsol(self) -> None:
-        import torch
-
         self._torch_threads = torch.get_num_threads()
         torch.set_num_threads(self.threads)
 
     def branchexitsol(self) -> None:
-        import torch
-
+        # No import here: SCIP may free the model while Python shuts down (imports then fail).
         if self._torch_threads is not None:
             torch.set_num_threads(self._torch_threads)
             self._torch_threads = None
@@ -136,8 +134,6 @@ class RevivedBranchrule(scip.Branchrule):
         return parent, ancestors
 
     def _branch(self) -> dict:
-        import torch
-
         model = self.model
         if model.getLPSolstat() != scip.SCIP_LPSOLSTAT.OPTIMAL:
             return self._fallback("no_lp")
