@@ -92,3 +92,27 @@ def test_positional_encoding_distinguishes_depths() -> None:
     enc = positional_encoding(torch.arange(20), 16)
     assert enc.shape == (20, 16)
     assert torch.cdist(enc, enc).fill_diagonal_(1.0).min() > 0.1
+
+
+def test_untrained_rule_solves_like_the_imitation_rule(
+    instance_dir: Path, imitation_policy: Path
+) -> None:
+    from orlearn.branching.revibranch.policy import RLBranchingPolicy
+    from orlearn.branching.revibranch.rule import attach_rl_branching
+    from orlearn.branching.rule import attach_branching
+
+    def run(attach) -> tuple[int, int, dict]:  # type: ignore[no-untyped-def]
+        model = read_model(instance_dir / "mkp_3.mps.gz")
+        model.hideOutput()
+        for name, value in SETTINGS["gasse"].items():
+            model.setParam(name, value)
+        rule = attach(model)
+        model.optimize()
+        return model.getNNodes(), model.getNLPIterations(), rule.stats()
+
+    imitation = load_branching_policy(imitation_policy)
+    net = from_imitation(imitation.model, heads=2, max_path=4).eval()
+    nodes, lps, stats = run(lambda m: attach_branching(m, imitation))
+    rl_nodes, rl_lps, rl_stats = run(lambda m: attach_rl_branching(m, RLBranchingPolicy(net=net)))
+    assert (rl_nodes, rl_lps) == (nodes, lps) and nodes > 10
+    assert rl_stats["learned_calls"] == stats["learned_calls"] and rl_stats["fallbacks"] == 0
