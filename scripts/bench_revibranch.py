@@ -71,6 +71,30 @@ def route_rl_policies() -> None:
     rule.load_branching_policy, rule.attach_branching = load, attach
 
 
+def custom_set(name: str, params: str, split: str, n: int, root: Path) -> Path:
+    """Write the first ``n`` instances of ``split`` of registry distribution ``name`` with some
+    parameters replaced (``params`` like "n_rows=250,n_cols=500") under ``root``; returns the
+    folder (existing files are kept)."""
+    from orlearn.milp.io import write_model
+    from orlearn.milp.registry import get_distribution
+
+    base = get_distribution(name)
+    changes = {}
+    for item in filter(None, params.split(",")):
+        key, _, value = item.partition("=")
+        if key not in base.params:
+            raise OrlearnError(f"{name} has no parameter {key!r} (has {', '.join(base.params)})")
+        changes[key] = type(base.params[key])(value)
+    dist = base.with_params(**changes)
+    folder = root / f"{name.replace('/', '_')}_{params.replace(',', '_').replace('=', '')}" / split
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        path = folder / f"{split}_{i:04d}.mps.gz"
+        if not path.is_file():
+            write_model(dist.sample(dist.seed_for(split, i)), path)
+    return folder
+
+
 def _files(folder: Path, n: int) -> list[Path]:
     if not folder.is_dir():
         raise OrlearnError(f"{folder}: no such instance folder (see instances/milp/README.md)")
@@ -130,13 +154,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="imitation policy per class ({cls} is replaced)")
     parser.add_argument("--train-dist", default="{cls}/small",
                         help="training distribution or instance folder per class ({cls} replaced)")
-    parser.add_argument("--instances-root", default="instances/milp",
-                        help="holds <class>_small_test and <class>_medium_test")
+    parser.add_argument("--train-params", default="",
+                        help="train on {cls}/small with these parameters replaced, e.g. "
+                             "n_rows=250,n_cols=500 (generated under WORK/instances)")
+    parser.add_argument("--test-params", default="",
+                        help="test on such instances (test split) instead of --test-dir")
+    parser.add_argument("--test-dir", default="instances/milp/{cls}_small_test",
+                        help="test instance folder per class ({cls} replaced)")
+    parser.add_argument("--transfer-dir", default="instances/milp/{cls}_medium_test",
+                        help="transfer instance folder per class ({cls} replaced)")
     parser.add_argument("--test", type=int, default=20, help="small test instances per class")
     parser.add_argument("--transfer", type=int, default=10, help="medium transfer instances")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--episodes", type=int, default=8)
     parser.add_argument("--updates", type=int, default=50)
+    parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--train-instances", type=int, default=100)
     parser.add_argument("--episode-time-limit", type=float, default=300.0)
     parser.add_argument("--reward", choices=("nodes", "lp"), default="nodes")
@@ -167,26 +199,40 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.no_train:
                     config = RLConfig(
                         rounds=args.rounds, episodes_per_round=args.episodes,
-                        updates_per_round=args.updates, n_instances=args.train_instances,
+                        updates_per_round=args.updates, lr=args.lr, n_instances=args.train_instances,
                         time_limit=args.episode_time_limit, reward=args.reward, seed=args.seed,
                         **switches,
                     )  # fmt: skip
+                    train_spec = args.train_dist.format(cls=cls)
+                    if args.train_params:
+                        train_spec = str(custom_set(
+                            f"{cls}/small", args.train_params, "train", args.train_instances,
+                            work / "instances",
+                        ))  # fmt: skip
                     train_revibranch(
-                        [args.train_dist.format(cls=cls)], init, out, config, jobs=args.jobs,
+                        [train_spec], init, out, config, jobs=args.jobs,
                         cache_dir=work / "instances", show_progress=True,
                     )  # fmt: skip
                 rules.append(str(out))
                 labels[str(out)] = label
-            for split, size, n in (("test", "small", args.test), ("transfer", "medium", args.transfer)):
+            test_dir = args.test_dir
+            if args.test_params:
+                test_dir = str(custom_set(
+                    f"{cls}/small", args.test_params, "test", args.test, work / "instances"
+                ))  # fmt: skip
+            for split, folder, n in (
+                ("test", test_dir, args.test), ("transfer", args.transfer_dir, args.transfer)
+            ):
                 if n == 0:
                     continue
-                files = _files(Path(args.instances_root) / f"{cls}_{size}_test", n)
+                files = _files(Path(folder.format(cls=cls)), n)
                 results = solve_batch(
                     files, rules, settings="gasse", seeds=[args.seed], time_limit=args.time_limit,
                     jobs=args.solve_jobs, output=work / cls / f"{split}.jsonl",
                 )  # fmt: skip
                 text, rows = table(results, rules, labels, init)
-                sections.append(f"### {cls}/{size} ({split}, {len(files)} instances)\n\n{text}")
+                where = Path(folder.format(cls=cls)).name
+                sections.append(f"### {cls}, {split}: {where} ({len(files)} instances)\n\n{text}")
                 records.append({"class": cls, "split": split, "rows": rows})
                 print(sections[-1] + "\n")
     except OrlearnError as exc:
