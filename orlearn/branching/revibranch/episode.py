@@ -16,7 +16,8 @@ gives each decision the consequences the rewards use:
   being processed), ``gain = mean_c clip((min(b_c, U) - z) / (U - z), 0, 1)``: the share of the
   node's gap its children closed (1 when ``U - z`` is 0, 0 when no primal solution exists).
 
-An episode that does not finish the tree (time or node limit, interruption) or whose worker
+An episode that does not finish the tree (time or node limit, interruption), that restarted
+(SCIP threw the earlier tree away; the ``gasse`` settings disable restarts) or whose worker
 crashed is kept with its status but marked not ``complete``: the buffer refuses it.
 """
 
@@ -183,6 +184,9 @@ def run_episode(task: EpisodeTask) -> Episode:
     model.optimize()
     tree.finish()
     status = model.getStatus()
+    if model.getNRuns() > 1:
+        # A restart threw the earlier tree away: the earlier decisions' consequences are lost.
+        status = f"{status}_after_restart"
     upper = model.getUpperbound() if model.getNSols() > 0 else math.inf
     if status in COMPLETE_STATUSES:
         attach_consequences(rule.decisions, tree, upper)
