@@ -30,6 +30,8 @@ from orlearn.seeding import seed_everything
 
 log = logging.getLogger(__name__)
 
+EXPERTS = {"kp": "the OR-Tools knapsack solver (exact)"}
+
 
 @dataclasses.dataclass
 class TrainConfig:
@@ -196,7 +198,8 @@ def _save(cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_tra
                 "problem": cfg.problem,
                 "training_data": (
                     f"{n_train} random {cfg.problem.upper()}{cfg.n} instances (seed "
-                    f"{cfg.seed * 1000 + 1}) labelled by the expert in {cfg.label_time} s each, "
+                    f"{cfg.seed * 1000 + 1}) labelled by {EXPERTS.get(cfg.problem, 'PyVRP')} "
+                    f"({cfg.label_time} s each), "
                     "with sub-path augmentation"
                 ),
                 "epochs": epoch,
