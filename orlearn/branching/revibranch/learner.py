@@ -17,9 +17,9 @@ shifted geometric means of the benchmarks, so that a tree solved at the root doe
 targets up): easy and hard instances weigh alike, and a return of -0.5 means "half the
 reference tree".
 
-One round: write the current network as a policy file, solve ``episodes_per_round`` training
-instances with it (epsilon-greedy) in parallel through :func:`orlearn.batch.run_tasks` (local
-worker processes or Ray), add the complete episodes to the buffer (failed or time-limited ones
+One round: write the current network to the output policy file (so a killed run leaves a valid
+policy), solve ``episodes_per_round`` training instances with it (epsilon-greedy) in parallel
+through :func:`orlearn.batch.run_tasks` (local worker processes or Ray), add the complete episodes to the buffer (failed or time-limited ones
 are counted and skipped), then take ``updates_per_round`` Adam steps on Huber losses between
 ``Q(s_t, a_t)`` and the targets. After every round a checkpoint (network, optimiser, random
 states, buffer, history) is written atomically; a rerun resumes from it and makes the same next
@@ -349,12 +349,12 @@ def train_revibranch(
     if out.suffix != ".pt":
         raise OrlearnError(f"the output policy must be a .pt file, got {out}")
     ckpt = checkpoint_path(out)
-    acting = out.with_name(out.stem + ".acting.pt")  # the policy episode workers load
     curves = Path(curves) if curves is not None else out.with_name(out.stem + ".curves.png")
     t_start = time.perf_counter()
 
     instances = [
-        str(p) for p in resolve_instances(distributions, config.n_instances, "train", cache_dir)
+        str(p.resolve())
+        for p in resolve_instances(distributions, config.n_instances, "train", cache_dir)
     ]
     seed_everything(config.seed)
     torch.set_num_threads(1)
@@ -373,8 +373,10 @@ def train_revibranch(
         advance(learner.round)
         while learner.round < config.rounds:
             r = learner.round
-            save_rl_policy(acting, net, {"origin": origin, "round": r})
-            tasks = _round_tasks(learner, instances, acting, r)
+            # The episode workers load the current network from ``out``; a killed run leaves a
+            # valid policy there.
+            save_rl_policy(out, net, _metadata(learner, origin, distributions, instances, t_start))
+            tasks = _round_tasks(learner, instances, out, r)
             episodes = []
             for task, result in run_tasks(
                 run_episode, tasks, jobs=jobs, executor=executor, address=address,
@@ -395,20 +397,8 @@ def train_revibranch(
                 f"loss {stats['loss']:.4f} failed {int(stats['failed'])}"
             )
 
-    metadata = {
-        "origin": origin,
-        "distributions": list(distributions),
-        "instances": len(instances),
-        "rounds": learner.round,
-        "episodes": int(sum(learner.history.get("complete", [])) + sum(learner.history.get("failed", []))),
-        "failed_episodes": int(sum(learner.history.get("failed", []))),
-        "decisions_in_buffer": len(learner.buffer),
-        "config": asdict(config),
-        "train_seconds_this_run": round(time.perf_counter() - t_start, 1),
-    }
+    metadata = _metadata(learner, origin, distributions, instances, t_start)
     save_rl_policy(out, net, metadata)
-    acting.unlink(missing_ok=True)
-    acting.with_suffix(".json").unlink(missing_ok=True)
     png = save_learning_curves(
         curves,
         {k: learner.history[k] for k in ("relative_size", "loss") if k in learner.history},
@@ -416,6 +406,23 @@ def train_revibranch(
         title=f"{out.stem}: episode size / reference, Q loss",
     )
     return RLResult(policy=out, checkpoint=ckpt, curves=png, history=learner.history, metadata=metadata)
+
+
+def _metadata(
+    learner: Learner, origin: str, distributions: list[str], instances: list[str], t_start: float
+) -> dict[str, Any]:
+    history = learner.history
+    return {
+        "origin": origin,
+        "distributions": list(distributions),
+        "instances": len(instances),
+        "rounds": learner.round,
+        "episodes": int(sum(history.get("complete", [])) + sum(history.get("failed", []))),
+        "failed_episodes": int(sum(history.get("failed", []))),
+        "decisions_in_buffer": len(learner.buffer),
+        "config": asdict(learner.config),
+        "train_seconds_this_run": round(time.perf_counter() - t_start, 1),
+    }
 
 
 def _round_tasks(learner: Learner, instances: list[str], acting: Path, r: int) -> list[EpisodeTask]:
