@@ -404,6 +404,7 @@ def train_revibranch(
         {k: learner.history[k] for k in ("relative_size", "loss") if k in learner.history},
         xlabel="round",
         title=f"{out.stem}: episode size / reference, Q loss",
+        logy=True,
     )
     return RLResult(policy=out, checkpoint=ckpt, curves=png, history=learner.history, metadata=metadata)
 
