@@ -42,8 +42,9 @@ SHIFTS = {"time": 1.0, "nodes": 10.0, "lp_iterations": 100.0}
 
 
 def route_rl_policies() -> None:
-    """Let ``orlearn.scip.solve`` run ``branching-rl`` files, unless orlearn.branching.rule
-    already does (the change docs/revibranch.md asks of it): wrap its loader and attach."""
+    """Let ``orlearn.scip.solve`` run ``branching-rl`` files: wrap orlearn.branching.rule's
+    loader and attach (in this process and its forked workers). Harmless once rule.py
+    dispatches on the kind itself (the change docs/revibranch.md asks for); delete it then."""
     import orlearn.branching.rule as rule
     from orlearn.branching.revibranch.policy import KIND, RLBranchingPolicy, load_rl_policy
     from orlearn.branching.revibranch.rule import attach_rl_branching
