@@ -28,13 +28,15 @@ def main() -> None:
     parser.add_argument("--table", default="runs/inventory/bench.md")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--save-policies", help="folder for every trained policy (.pt + model card)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     torch.set_num_threads(args.threads)
     started = time.time()
     results = Path(args.results)
     rows = run(results, budget=args.budget, seed=args.seed, checkpoint_dir=results.parent / "checkpoints",
-               only=(lambda c: any(s in c.key for s in args.only)) if args.only else None)
+               only=(lambda c: any(s in c.key for s in args.only)) if args.only else None,
+               policy_dir=Path(args.save_policies) if args.save_policies else None)
     text = table(rows)
     Path(args.table).parent.mkdir(parents=True, exist_ok=True)
     Path(args.table).write_text(text + "\n")

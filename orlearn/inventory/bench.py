@@ -21,6 +21,7 @@ from orlearn.errors import OrlearnError
 from orlearn.inventory.bounds import transshipment_lower_bound
 from orlearn.inventory.hdpo import TrainConfig, evaluate, train
 from orlearn.inventory.policies import build_policy, newsvendor_base_stock
+from orlearn.inventory.policy_io import save_inventory_policy
 from orlearn.inventory.settings import Setting, load_setting
 
 log = logging.getLogger(__name__)
@@ -69,11 +70,11 @@ def cases(budget: str = "quick") -> list[Case]:
         return TrainConfig(epochs=epochs, learning_rate=lr, train_samples=samples, batch_size=batch,
                            dev_samples=dev, lr_decay=decay, patience=10, train_periods=periods, train_warmup=warmup)
 
-    baseline = TrainConfig(epochs=60 if full else 12, learning_rate=3e-2, train_samples=None if full else 2048,
-                           batch_size=None if full else 512, dev_samples=None if full else 1024, lr_decay=0.9)
+    baseline = TrainConfig(epochs=60 if full else 15, learning_rate=3e-2, train_samples=None if full else 1024,
+                           batch_size=None if full else 128, dev_samples=None if full else 1024, lr_decay=0.9)
     gnn = neural(10, 1024, 128, dev=512)
     # One store: many cheap steps (short horizons, small batches), a high rate decaying fast.
-    single = neural(30, 1024, 128, lr=1e-2, decay=0.9, periods=30, warmup=10)
+    single = replace(neural(60, 2048, 128, lr=1e-2, decay=0.93, periods=30, warmup=10, dev=2048), patience=20)
     # Serial: 13 periods of lead time from the top to the store need long horizons.
     long = {"train_periods": 150, "train_warmup": 60, "dev_periods": 300, "dev_warmup": 100}
     lost, backlogged, serial, trans, warehouse, favorita, later = [], [], [], [], [], [], []
@@ -94,7 +95,7 @@ def cases(budget: str = "quick") -> list[Case]:
     # the longest horizons go to this baseline.
     serial.append(Case("serial_system 4 echelons echelon_stock", "serial_system", "echelon_stock", {},
                        replace(baseline, epochs=60 if full else 15, train_samples=None if full else 256,
-                               batch_size=None if full else 64, train_periods=400, train_warmup=100,
+                               batch_size=None if full else 32, train_periods=400, train_warmup=100,
                                dev_periods=400, dev_warmup=100),
                        reference=SERIAL_OPTIMA[4],
                        reference_label="echelon-stock optimum (published)", **gnn_test))
@@ -102,6 +103,13 @@ def cases(budget: str = "quick") -> list[Case]:
                        replace(gnn, train_samples=None if full else 512, batch_size=None if full else 64, **long),
                        reference=SERIAL_OPTIMA[4], reference_label="echelon-stock optimum (published)",
                        target_gap=0.5, **gnn_test))
+    # Three echelons: the file without its top echelon (an assumption about the published instance).
+    three = {"problem_params.n_extra_echelons": 1, "echelon_params.holding_cost": [0.2], "echelon_params.lead_time": [4]}
+    for policy in ("echelon_stock", "gnn"):
+        config = serial[0].train if policy == "echelon_stock" else serial[1].train
+        later.append(Case(f"serial_system 3 echelons {policy}", "serial_system", policy, three, config,
+                          reference=SERIAL_OPTIMA[3], reference_label="echelon-stock optimum (published; instance assumed)",
+                          target_gap=0.5 if policy == "gnn" else None, **gnn_test))
     for stores in (3, 5, 10):
         ov = {"problem_params.n_stores": stores}
         label = f"lower bound, balance relaxation (published {TRANSSHIPMENT_BOUNDS[stores]} for other draws)"
@@ -122,12 +130,12 @@ def cases(budget: str = "quick") -> list[Case]:
 
 
 def run_case(case: Case, previous: dict[str, dict], *, seed: int = 0, progress: bool = False,
-             checkpoint_dir: Path | None = None) -> dict[str, Any]:
+             checkpoint_dir: Path | None = None, policy_dir: Path | None = None) -> dict[str, Any]:
     """Train and test one case; ``previous`` holds finished rows (for ``reference_case``)."""
     setting = load_setting(case.setting, case.overrides)
     policy = build_policy(case.policy, setting.observer(), **case.model)
     config = replace(case.train, seed=seed)
-    ckpt = checkpoint_dir / (case.key.replace(" ", "_").replace("=", "") + ".ckpt") if checkpoint_dir else None
+    ckpt = checkpoint_dir / (_slug(case.key) + ".ckpt") if checkpoint_dir else None
     started = time.perf_counter()
     result = train(setting, policy, config, checkpoint=ckpt, progress=progress)
     train_seconds = result.seconds
@@ -154,11 +162,21 @@ def run_case(case: Case, previous: dict[str, dict], *, seed: int = 0, progress: 
         row["profit_share_percent"] = 100.0 * ev.profit / ev.oracle_profit
     if hasattr(policy, "level"):
         row["levels"] = [round(float(v), 4) for v in policy.level.detach()]
+    if policy_dir is not None:
+        path = policy_dir / (_slug(case.key) + ".pt")
+        save_inventory_policy(path, policy, case.policy, setting, case.model,
+                              {k: row[k] for k in ("case", "train", "test_cost", "test_stderr", "train_seconds")})
+        row["policy_file"] = str(path)
     return row
 
 
+def _slug(key: str) -> str:
+    return key.replace(" ", "_").replace("=", "")
+
+
 def run(results: Path, *, budget: str = "quick", only: Callable[[Case], bool] | None = None, seed: int = 0,
-        progress: bool = False, checkpoint_dir: Path | None = None) -> list[dict[str, Any]]:
+        progress: bool = False, checkpoint_dir: Path | None = None,
+        policy_dir: Path | None = None) -> list[dict[str, Any]]:
     """Run every (selected) case not yet in ``results`` (JSON lines), appending as it goes."""
     done: dict[str, dict] = {}
     if results.is_file():
@@ -171,7 +189,7 @@ def run(results: Path, *, budget: str = "quick", only: Callable[[Case], bool] | 
         if case.key in done or (only is not None and not only(case)):
             continue
         log.info("benchmark case %s", case.key)
-        row = run_case(case, done, seed=seed, progress=progress, checkpoint_dir=checkpoint_dir)
+        row = run_case(case, done, seed=seed, progress=progress, checkpoint_dir=checkpoint_dir, policy_dir=policy_dir)
         done[case.key] = row
         with results.open("a") as f:
             f.write(json.dumps(row) + "\n")

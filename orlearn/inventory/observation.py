@@ -71,6 +71,16 @@ class Observer:
         self.edge_dim = self._edge_static.shape[1] + network.max_lead
         self.flat_dim = n * self.node_dim + network.n_edges * self.edge_dim
 
+    def node_cv(self) -> Tensor:
+        """Coefficient of variation of demand per period at each location ``[n]``: the store's,
+        or the stores' mean away from stores (0.5 when unknown, as for real data)."""
+        cv = self._static[: self.network.n_nodes, 5].clone()
+        stores = self.network.is_store
+        known = cv[stores].mean() if bool((cv[stores] > 0).all()) else torch.tensor(0.5)
+        cv[stores] = torch.where(cv[stores] > 0, cv[stores], known)
+        cv[~stores] = known
+        return cv
+
     def node_scale(self, store_scale: Tensor) -> Tensor:
         """Scale of every location ``[B, n]`` from the stores' scales ``[B, S]`` (units)."""
         per_node = store_scale @ self._store_map.to(store_scale.dtype)

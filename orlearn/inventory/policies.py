@@ -129,19 +129,20 @@ class GNNPolicy(nn.Module):
         return obs.edge_scale * nn.functional.softplus(self.head(x).squeeze(-1))
 
 
-def default_levels(network: Network, *, echelon: bool) -> Tensor:
-    """Starting levels in units of scale: lead time + 1 periods of demand at a store; for an
-    echelon level, the longest lead time down to a store plus one period."""
+def default_levels(network: Network, *, echelon: bool, cv: Tensor, z: float = 1.3) -> Tensor:
+    """Starting levels in units of scale: the mean demand over the periods a level must cover
+    (lead time + 1 at a store; for an echelon level, the longest lead time down to a store + 1)
+    plus ``z`` standard deviations of that demand, ``cv`` being each location's coefficient of
+    variation of demand per period."""
     lead_in = torch.zeros(network.n_nodes).scatter_reduce(0, network.edge_dst, network.lead_time.float(), "amax")
-    levels = lead_in + 1.0
+    cover = lead_in + 1.0
     if echelon:
         g = network.graph()
-        order = [u for u in reversed(list(nx.topological_sort(g))) if u != "supplier"]
-        for u in order:
-            below = [levels[v] for v in g.successors(u)]
+        for u in reversed(list(nx.topological_sort(g))):
+            below = [cover[v] for v in g.successors(u)] if u != "supplier" else []
             if below:
-                levels[u] = lead_in[u] + max(below)
-    return levels
+                cover[u] = lead_in[u] + max(below)
+    return cover + z * cover.sqrt() * cv
 
 
 class BaseStock(nn.Module):
@@ -156,7 +157,8 @@ class BaseStock(nn.Module):
         self.network = net
         self.echelon = echelon
         self.capped = capped
-        self.level = nn.Parameter(default_levels(net, echelon=echelon))
+        cv = observer.node_cv()
+        self.level = nn.Parameter(default_levels(net, echelon=echelon, cv=cv))
         self.cap = nn.Parameter(torch.full((net.n_nodes,), 2.0)) if capped else None
         indegree = torch.zeros(net.n_nodes).index_add(0, net.edge_dst, torch.ones(net.n_edges))
         self.register_buffer("_share", 1.0 / indegree[net.edge_dst], persistent=False)
