@@ -364,7 +364,7 @@ def _solve(
     scip_status = model.getStatus()
     status = _STATUS.get(scip_status, scip_status)
     has_solution = model.getNSols() > 0
-    primal = _finite(model.getPrimalbound()) if has_solution or status == "unbounded" else None
+    primal = _finite(model.getPrimalbound()) if has_solution else None
     dual = _finite(model.getDualbound())
     gap = _finite(model.getGap()) if primal is not None and dual is not None else None
     try:
