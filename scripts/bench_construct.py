@@ -41,7 +41,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--count", type=int, default=128, help="random instances per size")
     ap.add_argument("--beam-count", type=int, help="instances per size for beam and the "
                     "equal-time baselines (default: --count)")
+    ap.add_argument("--count-large", type=int, help="random instances per size above 200 "
+                    "(default: --count)")
     ap.add_argument("--beam", type=int, default=16)
+    ap.add_argument("--beam-max-n", type=int, help="run beam and the baselines only up to this "
+                    "size (default: every size)")
     ap.add_argument("--knn", type=int, default=100, help="k-NN size for instances > 2x training size")
     ap.add_argument("--tsp", type=int, nargs="*", default=[100, 200, 500, 1000])
     ap.add_argument("--cvrp", type=int, nargs="*", default=[100, 200, 500])
@@ -61,6 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.op is None:
         args.op = True
     args.beam_count = args.beam_count or args.count
+    args.count_large = args.count_large or args.count
     return args
 
 
@@ -145,7 +150,8 @@ class Bench:
         g = solve(problem, model, instances, beam=1, knn=knn, batch_size=self.args.batch_size)
         self.add(group, "BQ greedy" + tag, problem, instances, [r.solution for r in g],
                  [r.seconds for r in g], refs)
-        if self.args.beam > 1 and self.args.beam_count > 0:
+        small = self.args.beam_max_n is None or n <= self.args.beam_max_n
+        if self.args.beam > 1 and self.args.beam_count > 0 and small:
             k = min(self.args.beam_count, len(instances))
             sub, sub_refs = instances[:k], refs[:k]
             b = solve(problem, model, sub, beam=self.args.beam, knn=knn, batch_size=self.args.batch_size)
@@ -165,7 +171,7 @@ class Bench:
             problem = get_problem(name)
             if self.model(name) is None:
                 continue
-            instances = problem.generate(n, a.count, a.seed)
+            instances = problem.generate(n, a.count if n <= 200 else a.count_large, a.seed)
             t0 = time.perf_counter()
             ref_time = a.ref_seconds * n / 100
             sols = [problem.expert(inst, ref_time, 0) for inst in instances]

@@ -4,7 +4,6 @@ written by ``orlearn construct generate`` (random instances keep their float coo
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,3 @@ def read_instances(problem: Problem, target: str | Path) -> list[Any]:
         return load_set(target, problem)
     return [problem.read(target)]
 
-
-def to_json(solution: Any) -> str:
-    """A solution as JSON (numpy ints become plain ints)."""
-    return json.dumps(solution, default=int)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 import torch
 
@@ -48,13 +47,9 @@ def assert_same_state(a, b) -> None:
             assert torch.equal(va, vb), name
 
 
-def rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
 @pytest.fixture(scope="session")
 def h() -> SimpleNamespace:
     return SimpleNamespace(
         INSTANCES=INSTANCES, tiny_model=tiny_model, random_rollout=random_rollout,
-        assert_same_state=assert_same_state, rng=rng,
+        assert_same_state=assert_same_state,
     )

@@ -134,10 +134,6 @@ class Problem(ABC):
         restriction or the state is already small."""
         return None
 
-    def rows_from_records(self, records: np.ndarray) -> np.ndarray:
-        """Trajectory rows from decoder records (the same for most problems)."""
-        return records
-
 
 # --- TSPLIB / CVRPLIB parsing -----------------------------------------------------------------
 
