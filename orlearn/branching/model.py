@@ -87,8 +87,9 @@ class BipartiteConv(MessagePassing):
         return self.out(torch.cat([self.post(agg), x_dst], dim=-1))
 
     def message(self, x_i: torch.Tensor, x_j: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
-        # (E, 1) coefficients times the (1, emb) edge weight, fused with the sum.
-        return torch.addcmul(x_i + x_j, edge_attr, self.edge.weight.t()).relu_()
+        # In place after the first sum: every fresh (E, emb) tensor costs page faults, and these
+        # ops need none of their inputs for backward. (E, 1) coefficients x (1, emb) edge weight.
+        return (x_i + x_j).addcmul_(edge_attr, self.edge.weight.t()).relu_()
 
 
 class BranchingGNN(nn.Module):

@@ -109,14 +109,16 @@ class LearnedBranchrule(scip.Branchrule):
     def branchinitsol(self) -> None:
         import torch
 
+        self._torch = torch  # kept: exitsol may run while Python shuts down (no imports then)
         self._torch_threads = torch.get_num_threads()
         torch.set_num_threads(self.threads)
 
     def branchexitsol(self) -> None:
-        import torch
-
         if self._torch_threads is not None:
-            torch.set_num_threads(self._torch_threads)
+            try:
+                self._torch.set_num_threads(self._torch_threads)
+            except Exception:  # at interpreter exit nothing is left to restore
+                pass
             self._torch_threads = None
 
     def branchexeclp(self, allowaddcons: bool) -> dict:
@@ -185,7 +187,10 @@ def attach_branching(
     :class:`BranchingPolicy`. ``threads``: torch threads for inference. Read ``rule.stats()``
     after the solve for the learned decisions and fallbacks.
     """
+    from orlearn.branching.memory import reuse_freed_memory
+
     rule = LearnedBranchrule(load_branching_policy(policy), threads=threads)
+    reuse_freed_memory()
     model.includeBranchrule(
         rule, "orlearn-gnn", "learned GNN branching (orlearn)", PRIORITY, -1, 1.0
     )

@@ -185,6 +185,9 @@ def train_policy(
         )
     metadata = _data_metadata(payloads, train_idx, valid_idx, train_set, valid_set)
 
+    from orlearn.branching.memory import reuse_freed_memory
+
+    reuse_freed_memory()
     seed_everything(config.seed)
     torch.set_num_threads(1)
     model = BranchingGNN(emb=config.emb)
