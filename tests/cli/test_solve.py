@@ -130,12 +130,15 @@ def test_bad_input_keeps_earlier_results(folder, tmp_path):
 def test_ctrl_c_exits_130_and_leaves_a_valid_file(tmp_path):
     hard = tmp_path / "hard"
     hard.mkdir()
-    for k in range(4):
-        write_market_split(hard / f"hard{k}.mps", 40, k)  # n = 40: minutes, unless stopped
+    # One instance that solves at once (so a line is written), then three that take minutes: the
+    # interrupt always lands mid-batch, however slowly a loaded machine runs the test.
+    write_market_split(hard / "a_easy.mps", 6, 0)
+    for k in range(3):
+        write_market_split(hard / f"hard{k}.mps", 40, k)
     out = tmp_path / "r.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from orlearn.cli import main; sys.exit(main())",
-         "solve", str(hard), "--time-limit", "0.3",
+         "solve", str(hard), "--time-limit", "120",
          "-o", str(out), "-q"],
         start_new_session=True, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )
@@ -149,7 +152,7 @@ def test_ctrl_c_exits_130_and_leaves_a_valid_file(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     records = lines(out)  # every line parses
-    assert 1 <= len(records) <= 4 and all(r["status"] == "time_limit" for r in records)
+    assert 1 <= len(records) < 4 and records[0]["status"] == "optimal"
 
 
 def test_registry_name_with_n(tmp_path):
