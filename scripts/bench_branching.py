@@ -43,7 +43,7 @@ def per_node_ms(results: list) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from orlearn.batch import solve_batch
+    from orlearn.batch import read_results, solve_batch
     from orlearn.branching.policies import shipped_policies
     from orlearn.metrics import summarize, summary_markdown
     from orlearn.milp.io import resolve_instances
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="parallel solves (1: times comparable)")
     ap.add_argument("--out", type=Path, default=Path("runs/branching/bench"))
     ap.add_argument("--cache-dir", type=Path, default=None, help="generated test instances")
+    ap.add_argument("--report-only", action="store_true",
+                    help="solve nothing: tabulate what the JSONL files already hold")  # fmt: skip
     args = ap.parse_args(argv)
 
     shipped = set(shipped_policies())
@@ -76,11 +78,18 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 rules.append(name)
             dist = f"{cls}/{size}"
-            instances = resolve_instances([dist], n=n, split="test", cache_dir=args.cache_dir)
-            results = solve_batch(
-                instances, rules, settings=args.settings, time_limit=args.time_limit,
-                jobs=args.jobs, output=args.out / f"{cls}_{size}.jsonl",
-            )  # fmt: skip
+            jsonl = args.out / f"{cls}_{size}.jsonl"
+            if args.report_only:
+                if not jsonl.is_file():
+                    continue
+                results = [r for r in read_results(jsonl) if r.rule in rules]
+                instances = sorted({r.instance for r in results})
+            else:
+                instances = resolve_instances([dist], n=n, split="test", cache_dir=args.cache_dir)
+                results = solve_batch(
+                    instances, rules, settings=args.settings, time_limit=args.time_limit,
+                    jobs=args.jobs, output=jsonl,
+                )  # fmt: skip
             rows = summarize(results, rules)
             by_rule = {row.rule: row for row in rows}
             entry = {
@@ -96,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                     entry[f"{gnn} nodes / vanillafullstrong"] = by_rule[gnn].nodes / fsb.nodes
             summary_json[dist] = entry
             sections.append(
-                f"### {dist}: {len(instances)} test instances, {args.settings} settings, "
+                f"### {dist}: {rows[0].instances if rows else 0} test instances, {args.settings} settings, "
                 f"{args.time_limit:g} s limit\n\n{summary_markdown(rows)}"
             )
 

@@ -134,8 +134,9 @@ def _evaluate(model: Any, loader: Any) -> dict[str, float]:
             loss_sum += float(imitation_loss(logits, batch)) * batch.num_graphs
             hits += topk_hits(logits, batch)
             total += batch.num_graphs
+    # Plain floats: the checkpoint is read back with weights_only=True (no numpy scalars).
     out = {"loss": loss_sum / max(total, 1)}
-    out.update({f"top{k}": hits[j] / max(total, 1) for j, k in enumerate(TOPK)})
+    out.update({f"top{k}": float(hits[j]) / max(total, 1) for j, k in enumerate(TOPK)})
     return out
 
 
@@ -238,7 +239,7 @@ def train_policy(
             scheduler.step(valid["loss"])
             history["train loss"].append(loss_sum / total)
             history["valid loss"].append(valid["loss"])
-            history["train top1"].append(hits[0] / total)
+            history["train top1"].append(float(hits[0]) / total)
             for k in TOPK:
                 history[f"valid top{k}"].append(valid[f"top{k}"])
             history["lr"].append(optimizer.param_groups[0]["lr"])

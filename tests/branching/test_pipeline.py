@@ -50,3 +50,35 @@ def test_trained_policy_beats_random_and_solves(trained, tiny):
     assert learned.primal_bound == pytest.approx(default.primal_bound)
     stats = learned.branching_stats
     assert stats["learned_calls"] > 0 and stats["fallbacks"] == 0
+
+
+def test_training_resumes_after_a_kill_to_the_same_weights(trained, tmp_path, monkeypatch):
+    import torch
+
+    import orlearn.branching.train as train_module
+    from orlearn.branching.train import TrainConfig, train_policy
+
+    data = [trained[0] / "data"]
+    config = TrainConfig(epochs=3, valid_fraction=0.25, seed=1)
+    straight = train_policy(data, tmp_path / "a.pt", config)
+
+    real = train_module._evaluate
+    calls = []
+
+    def killed_in_epoch_two(model, loader):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(model, loader)
+
+    monkeypatch.setattr(train_module, "_evaluate", killed_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        train_policy(data, tmp_path / "b.pt", config)
+    assert (tmp_path / "b.pt.ckpt").is_file()
+    monkeypatch.setattr(train_module, "_evaluate", real)
+    resumed = train_policy(data, tmp_path / "b.pt", config)
+    assert resumed.history == straight.history
+    a = torch.load(tmp_path / "a.pt", weights_only=True)["state_dict"]
+    b = torch.load(tmp_path / "b.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not (tmp_path / "b.pt.ckpt").exists()
