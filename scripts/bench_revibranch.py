@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classes", nargs="+", default=["setcover", "cauctions"])
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
-    parser.add_argument("--init", default="gnn:{cls}/small",
+    parser.add_argument("--init", default="gnn:{cls}",
                         help="imitation policy per class ({cls} is replaced)")
     parser.add_argument("--train-dist", default="{cls}/small",
                         help="training distribution or instance folder per class ({cls} replaced)")
