@@ -19,7 +19,7 @@ from typing import Any
 
 from orlearn.errors import OrlearnError
 from orlearn.inventory.bounds import transshipment_lower_bound
-from orlearn.inventory.hdpo import TrainConfig, evaluate, train
+from orlearn.inventory.hdpo import TrainConfig, checkpoint_matches, evaluate, train
 from orlearn.inventory.policies import build_policy, newsvendor_base_stock
 from orlearn.inventory.policy_io import save_inventory_policy
 from orlearn.inventory.settings import Setting, load_setting
@@ -103,13 +103,16 @@ def cases(budget: str = "quick") -> list[Case]:
                        replace(gnn, train_samples=None if full else 512, batch_size=None if full else 64, **long),
                        reference=SERIAL_OPTIMA[4], reference_label="echelon-stock optimum (published)",
                        target_gap=0.5, **gnn_test))
-    # Three echelons: the file without its top echelon (an assumption about the published instance).
+    # Three echelons: the file without its top echelon. The published 9.87 is for an instance whose
+    # parameters are not in the files (this variant's echelon-stock optimum is higher), so the GNN
+    # is compared with echelon-stock levels optimized here.
     three = {"problem_params.n_extra_echelons": 1, "echelon_params.holding_cost": [0.2], "echelon_params.lead_time": [4]}
-    for policy in ("echelon_stock", "gnn"):
-        config = serial[0].train if policy == "echelon_stock" else serial[1].train
-        later.append(Case(f"serial_system 3 echelons {policy}", "serial_system", policy, three, config,
-                          reference=SERIAL_OPTIMA[3], reference_label="echelon-stock optimum (published; instance assumed)",
-                          target_gap=0.5 if policy == "gnn" else None, **gnn_test))
+    later.append(Case("serial_system 3 echelons echelon_stock", "serial_system", "echelon_stock", three,
+                      serial[0].train, reference=SERIAL_OPTIMA[3],
+                      reference_label="published 3-echelon optimum, another instance", **gnn_test))
+    later.append(Case("serial_system 3 echelons gnn", "serial_system", "gnn", three, serial[1].train,
+                      reference_case="serial_system 3 echelons echelon_stock",
+                      reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **gnn_test))
     for stores in (3, 5, 10):
         ov = {"problem_params.n_stores": stores}
         label = f"lower bound, balance relaxation (published {TRANSSHIPMENT_BOUNDS[stores]} for other draws)"
@@ -136,6 +139,9 @@ def run_case(case: Case, previous: dict[str, dict], *, seed: int = 0, progress: 
     policy = build_policy(case.policy, setting.observer(), **case.model)
     config = replace(case.train, seed=seed)
     ckpt = checkpoint_dir / (_slug(case.key) + ".ckpt") if checkpoint_dir else None
+    if ckpt is not None and ckpt.is_file() and not checkpoint_matches(ckpt, config):
+        log.info("case %s changed since its checkpoint: starting it again", case.key)
+        ckpt.unlink()
     started = time.perf_counter()
     result = train(setting, policy, config, checkpoint=ckpt, progress=progress)
     train_seconds = result.seconds

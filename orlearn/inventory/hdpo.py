@@ -68,6 +68,12 @@ def _resumable(config: dict | None) -> dict | None:
     return None if config is None else {k: v for k, v in config.items() if k not in ("epochs", "patience")}
 
 
+def checkpoint_matches(path: str | Path, config: TrainConfig) -> bool:
+    """Whether the checkpoint at ``path`` was made with ``config`` (so can be resumed)."""
+    saved = torch.load(path, map_location="cpu", weights_only=False)
+    return _resumable(saved.get("config")) == _resumable(asdict(config))
+
+
 def _score(setting: Setting, policy: nn.Module, scenarios: ScenarioSet, batch: int) -> float:
     sim, observer = setting.simulator(), setting.observer()
     total = 0.0
