@@ -16,12 +16,14 @@ Scores are a dueling Q-function over the candidate set::
     A(t, a) = tau * (head(h_a) - mean_b head(h_b)) + MLP([h_a, c_t]),
     Q(t, a) = V(c_t) + A(t, a) - mean_b A(t, b)
 
-where ``head`` is the imitation GNN's own scoring head (trainable) and the last layer of the
-``MLP`` starts at zero, so the untrained network ranks the candidates exactly as the imitation
-policy does: reinforcement learning starts from the imitation policy. The GNN encoder stays
-frozen (its embeddings are computed once per decision, when the episode is recorded, so the
-learner trains on stored embeddings instead of re-running message passing over every ancestor
-graph: see :mod:`orlearn.branching.revibranch.buffer`). With ``revival`` off the path is
+where ``head`` is the imitation GNN's own scoring head and the last layer of the ``MLP`` starts
+at zero, so the untrained network ranks the candidates exactly as the imitation policy does:
+reinforcement learning starts from the imitation policy and learns a residual on top of it. The
+imitation head stays frozen (a fixed prior: regressing returns through it destroyed its ranking
+within one round in a first run on cauctions), and so does the GNN encoder (its embeddings
+are computed once per decision, when the episode is recorded, so the learner trains on stored
+embeddings instead of re-running message passing over every ancestor graph: see
+:mod:`orlearn.branching.revibranch.buffer`). With ``revival`` off the path is
 empty and the context sees the current state only (the ablation "RL without revival").
 """
 
@@ -88,8 +90,7 @@ class RevivedQNet(nn.Module):
         self.emb, self.heads, self.layers = emb, heads, layers
         self.max_path, self.revival = max_path, revival
         self.gnn = BranchingGNN(emb=emb)
-        for name, p in self.gnn.named_parameters():
-            p.requires_grad_(name.startswith("head."))  # encoder frozen, scoring head trained
+        self.gnn.requires_grad_(False)  # imitation encoder and head: frozen (see module doc)
         self.state_proj = nn.Linear(2 * emb, emb)
         self.pair_proj = nn.Linear(3 * emb, emb)
         layer = nn.TransformerEncoderLayer(

@@ -67,7 +67,7 @@ def test_training_changes_the_policy_and_keeps_it_valid(
         k for k, v in trained.net.state_dict().items() if not torch.equal(v, start.state_dict()[k])
     ]
     assert any(k.startswith("advantage") for k in changed)
-    assert not any(k.startswith("gnn.") and not k.startswith("gnn.head") for k in changed)
+    assert not any(k.startswith("gnn.") for k in changed)  # the imitation GNN stays as it was
     assert cli_run.with_name("rl.curves.png").is_file()
 
     inst = instance_dir / "mkp_3.mps.gz"
