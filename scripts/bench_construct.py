@@ -145,7 +145,8 @@ class Bench:
             return
         model = m[0]
         n = problem.size_of(instances[0])
-        knn = self.knn_for(name, n)
+        # Only problems with a k-NN restriction use it (KP has none).
+        knn = self.knn_for(name, n) if name != "kp" else None
         tag = f" (k-NN {knn})" if knn else ""
         g = solve(problem, model, instances, beam=1, knn=knn, batch_size=self.args.batch_size)
         self.add(group, "BQ greedy" + tag, problem, instances, [r.solution for r in g],
@@ -154,6 +155,9 @@ class Bench:
         if self.args.beam > 1 and self.args.beam_count > 0 and small:
             k = min(self.args.beam_count, len(instances))
             sub, sub_refs = instances[:k], refs[:k]
+            if k < len(instances):  # greedy on exactly the beam's instances, for comparison
+                self.add(group, "BQ greedy (beam's instances)" + tag, problem, sub,
+                         [r.solution for r in g[:k]], [r.seconds for r in g[:k]], sub_refs)
             b = solve(problem, model, sub, beam=self.args.beam, knn=knn, batch_size=self.args.batch_size)
             self.add(group, f"BQ beam {self.args.beam}" + tag, problem, sub,
                      [r.solution for r in b], [r.seconds for r in b], sub_refs)
