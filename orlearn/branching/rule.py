@@ -110,8 +110,8 @@ class LearnedBranchrule(scip.Branchrule):
         import torch
 
         self._torch = torch  # kept: exitsol may run while Python shuts down (no imports then)
-        self._torch_threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
+        if self._torch_threads is None:
+            self._torch_threads = torch.get_num_threads()
 
     def branchexitsol(self) -> None:
         if self._torch_threads is not None:
@@ -151,6 +151,11 @@ class LearnedBranchrule(scip.Branchrule):
             return self._fallback("no_candidates")
         if (obs.candidates < 0).any() or (obs.candidates >= obs.n_vars).any():
             return self._fallback("candidate_missing")
+        # Torch's thread count is process-wide and other code (another model's rule freed by the
+        # garbage collector, the user) may change it: check at every node. Idle OpenMP threads
+        # spin, which on a busy machine made a forward pass 20x slower than on one thread.
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
         with torch.no_grad():
             scores = self.policy.scores(obs)
         self.inference_seconds += time.perf_counter() - t1
