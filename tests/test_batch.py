@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pyscipopt
 import pytest
 
 from orlearn.batch import TaskError, read_results, run_tasks, solve_batch
@@ -20,26 +18,9 @@ from orlearn.errors import OrlearnError
 from orlearn.scip import SolveResult
 
 
-def write_market_split(path: Path, m: int, n: int, seed: int) -> Path:
-    """Write a Cornuejols-Dawande market split instance (hard for m >= 4, n >= 30)."""
-    rng = random.Random(seed)
-    model = pyscipopt.Model(path.stem)
-    model.hideOutput()
-    x = [model.addVar(vtype="B") for _ in range(n)]
-    slack = []
-    for _ in range(m):
-        a = [rng.randint(0, 99) for _ in range(n)]
-        plus, minus = model.addVar(lb=0), model.addVar(lb=0)
-        model.addCons(pyscipopt.quicksum(a[j] * x[j] for j in range(n)) + plus - minus == sum(a) // 2)
-        slack += [plus, minus]
-    model.setObjective(pyscipopt.quicksum(slack))
-    model.writeProblem(str(path), verbose=False)
-    return path
-
-
 @pytest.fixture
-def easy(tmp_path) -> list[Path]:
-    return [write_market_split(tmp_path / f"easy{k}.mps", 2, 12, k) for k in range(3)]
+def easy(tmp_path, market_split) -> list[Path]:
+    return [market_split(tmp_path / f"easy{k}.mps", 2, 12, k) for k in range(3)]
 
 
 # ---- run_tasks: module-level task functions (forked children run them) ----------------------
@@ -137,14 +118,14 @@ def test_a_truncated_last_line_is_dropped_on_resume(easy, tmp_path):
     assert [json.loads(line)["instance"] for line in text.splitlines()] == [str(p) for p in easy]
 
 
-def test_errors_are_results_and_can_be_retried(easy, tmp_path):
+def test_errors_are_results_and_can_be_retried(easy, tmp_path, market_split):
     bad = tmp_path / "corrupt.mps"
     bad.write_text("this is not MPS\n")
     out = tmp_path / "results.jsonl"
     results = solve_batch([bad, easy[0]], ["relpscost"], output=out, progress=False)
     assert [r.status for r in results] == ["error", "optimal"]
     assert str(bad) in results[0].message and "\n" not in results[0].message
-    write_market_split(bad, 2, 12, 9)  # the user fixes the file
+    market_split(bad, 2, 12, 9)  # the user fixes the file
     seen = []
     solve_batch([bad, easy[0]], ["relpscost"], output=out, progress=False, on_result=seen.append)
     assert seen == []  # an error counts as done ...
@@ -155,7 +136,7 @@ def test_errors_are_results_and_can_be_retried(easy, tmp_path):
     assert [r.status for r in read_results(out)] == ["error", "optimal", "optimal"]
 
 
-def test_bad_batch_input_fails_before_any_solve(easy, tmp_path):
+def test_bad_batch_input_fails_before_any_solve(easy, tmp_path, market_split):
     out = tmp_path / "results.jsonl"
     for kwargs, match in [
         ({"rules": ["nosuch"]}, "unknown branching rule"),
@@ -180,8 +161,8 @@ KILLED_RUN = textwrap.dedent(
 )
 
 
-def test_resume_after_the_batch_is_killed(tmp_path):
-    hard = [write_market_split(tmp_path / f"hard{k}.mps", 4, 30, k) for k in range(3)]
+def test_resume_after_the_batch_is_killed(tmp_path, market_split):
+    hard = [market_split(tmp_path / f"hard{k}.mps", 4, 30, k) for k in range(3)]
     out = tmp_path / "results.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_RUN, str(out), *map(str, hard)], start_new_session=True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -17,28 +16,12 @@ import pytest
 from orlearn.cli import main
 
 
-def write_market_split(path: Path, n: int, seed: int) -> Path:
-    rng = random.Random(seed)
-    model = pyscipopt.Model(path.stem)
-    model.hideOutput()
-    x = [model.addVar(vtype="B") for _ in range(n)]
-    slack = []
-    for _ in range(2):
-        a = [rng.randint(0, 99) for _ in range(n)]
-        plus, minus = model.addVar(lb=0), model.addVar(lb=0)
-        model.addCons(pyscipopt.quicksum(a[j] * x[j] for j in range(n)) + plus - minus == sum(a) // 2)
-        slack += [plus, minus]
-    model.setObjective(pyscipopt.quicksum(slack))
-    model.writeProblem(str(path), verbose=False)
-    return path
-
-
 @pytest.fixture
-def folder(tmp_path) -> Path:
+def folder(tmp_path, market_split) -> Path:
     root = tmp_path / "instances"
     root.mkdir()
     for k in range(3):
-        write_market_split(root / f"ms{k}.mps", 12, k)
+        market_split(root / f"ms{k}.mps", 2, 12, k)
     return root
 
 
@@ -127,20 +110,23 @@ def test_bad_input_keeps_earlier_results(folder, tmp_path):
     assert out.read_text() == before
 
 
-def test_ctrl_c_exits_130_and_leaves_a_valid_file(tmp_path):
+def test_ctrl_c_exits_130_and_leaves_a_valid_file(tmp_path, market_split):
     hard = tmp_path / "hard"
     hard.mkdir()
     # One instance that solves at once (so a line is written), then three that take minutes: the
     # interrupt always lands mid-batch, however slowly a loaded machine runs the test.
-    write_market_split(hard / "a_easy.mps", 6, 0)
+    market_split(hard / "a_easy.mps", 2, 6, 0)
     for k in range(3):
-        write_market_split(hard / f"hard{k}.mps", 40, k)
+        market_split(hard / f"hard{k}.mps", 4, 30, k)
     out = tmp_path / "r.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from orlearn.cli import main; sys.exit(main())",
          "solve", str(hard), "--time-limit", "120",
          "-o", str(out), "-q"],
         start_new_session=True, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        # A shell that starts a job in the background makes it ignore SIGINT, and the child would
+        # inherit that: restore the default so the child sees Ctrl-C as a terminal sends it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
