@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from orlearn.errors import PolicyFileError
+from orlearn.shipped import shipped_path
 
 DEFAULT_POLICY = "mixed"
 
@@ -20,7 +21,7 @@ def shipped_dir() -> Path:
     env = os.environ.get("ORLEARN_BRANCHING_POLICIES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "policies" / "branching"
+    return shipped_path("policies", "branching")
 
 
 def shipped_policies() -> list[str]:

@@ -21,12 +21,6 @@ INSTANCE_DIR = Path("instances/milp")
 DEMO_SETS = "*_small_test"
 
 
-def _repo_root() -> Path:
-    # Editable install: the package sits in the repository; else use the working directory.
-    here = Path(__file__).resolve().parents[2]
-    return here if (here / INSTANCE_DIR).is_dir() else Path.cwd()
-
-
 def demo_instances(root: Path, per_set: int, sets: str = DEMO_SETS) -> list[Path]:
     """The first ``per_set`` instance files (sorted) of every folder under ``root`` named ``sets``."""
     from orlearn.errors import OrlearnError
@@ -67,8 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     from orlearn.cli.solve import run_batch, validate_arguments
     from orlearn.errors import OrlearnError
+    from orlearn.shipped import shipped_root
 
-    root = _repo_root()
+    root = shipped_root()
     if args.per_set < 1:
         raise OrlearnError(f"--per-set must be at least 1, got {args.per_set}")
     args.branching = args.branching or demo_rules(root)

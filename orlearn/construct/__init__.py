@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policies" / "construct"
+from orlearn.shipped import shipped_path
+
+POLICY_DIR = shipped_path("policies", "construct")
 
 
 def default_policy(problem: str) -> Path:

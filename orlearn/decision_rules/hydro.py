@@ -29,6 +29,7 @@ import pyomo.environ as pyo
 
 from orlearn.decision_rules.stage import MultistageProblem, StageSpec, StagewiseDiscrete
 from orlearn.errors import OrlearnError
+from orlearn.shipped import shipped_path
 
 HM3_PER_M3S_HOUR = 0.0036
 _DENORMAL = 1e-300  # some case files hold garbage like 9.2e-316 where 0 is meant
@@ -414,7 +415,7 @@ def case_path(name: str | Path) -> Path:
     path = Path(name)
     if path.is_dir():
         return path
-    shipped = Path(__file__).resolve().parents[2] / "instances" / "hydro" / str(name)
+    shipped = shipped_path("instances", "hydro", str(name))
     if shipped.is_dir():
         return shipped
     raise OrlearnError(f"no case folder {name!r} (shipped cases: case3, bolivia)")

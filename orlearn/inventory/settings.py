@@ -26,8 +26,9 @@ from orlearn.inventory.demand import Demand, NormalDemand, PoissonDemand, RealDe
 from orlearn.inventory.observation import Observer
 from orlearn.inventory.rollout import ScenarioSet, initial_state
 from orlearn.inventory.simulator import SUPPLIER, Network, Simulator
+from orlearn.shipped import shipped_path
 
-INSTANCES = Path(__file__).resolve().parents[2] / "instances" / "inventory"
+INSTANCES = shipped_path("instances", "inventory")
 
 #: setting name -> (file, whether the warehouse is a transshipment centre that holds no stock)
 SETTINGS: dict[str, tuple[str, bool]] = {

@@ -53,7 +53,7 @@ def test_demo_rules_switch_to_the_learned_policy_when_shipped(tmp_path):
 
 def test_demo_end_to_end(tmp_path, monkeypatch, capsys):
     root = make_root(tmp_path)
-    monkeypatch.setattr(demo, "_repo_root", lambda: root)
+    monkeypatch.setenv("ORLEARN_DATA", str(root))
     out = tmp_path / "demo.jsonl"
     assert main(["demo", "--per-set", "1", "-o", str(out), "-q"]) == 0
     printed = capsys.readouterr().out
