@@ -14,8 +14,10 @@ policy. Results go to JSONL files, so an interrupted run resumes. The issue's fu
 
 A reduced run (what docs/revibranch.md reports, with its budget)::
 
-    python scripts/bench_revibranch.py --classes setcover --variants full --test 5 \\
-        --transfer 3 --rounds 4 --episodes 4 --train-instances 20 --time-limit 120
+    python scripts/bench_revibranch.py --classes cauctions --variants full \\
+        --init policies/branching/cauctions.pt --train-instances 30 --rounds 6 --episodes 6 \\
+        --updates 60 --lr 3e-4 --episode-time-limit 60 --test 10 --transfer 4 \\
+        --time-limit 90 --work runs/revibranch/run2
 """
 
 from __future__ import annotations
