@@ -43,37 +43,6 @@ VARIANTS = {
 SHIFTS = {"time": 1.0, "nodes": 10.0, "lp_iterations": 100.0}
 
 
-def route_rl_policies() -> None:
-    """Let ``orlearn.scip.solve`` run ``branching-rl`` files: wrap orlearn.branching.rule's
-    loader and attach (in this process and its forked workers). Harmless once rule.py
-    dispatches on the kind itself (the change docs/revibranch.md asks for); delete it then."""
-    import orlearn.branching.rule as rule
-    from orlearn.branching.revibranch.policy import KIND, RLBranchingPolicy, load_rl_policy
-    from orlearn.branching.revibranch.rule import attach_rl_branching
-    from orlearn.policy_file import load_policy
-
-    if getattr(rule.load_branching_policy, "routes_rl", False):
-        return
-    load_imitation, attach_imitation = rule.load_branching_policy, rule.attach_branching
-
-    def load(spec):  # type: ignore[no-untyped-def]
-        if isinstance(spec, RLBranchingPolicy):
-            return spec
-        if isinstance(spec, str | Path) and str(spec).endswith(".pt") and Path(spec).is_file():
-            if load_policy(spec).kind == KIND:
-                return load_rl_policy(spec)
-        return load_imitation(spec)
-
-    def attach(model, policy="gnn", *, threads=1):  # type: ignore[no-untyped-def]
-        loaded = load(policy)
-        if isinstance(loaded, RLBranchingPolicy):
-            return attach_rl_branching(model, loaded, threads=threads)
-        return attach_imitation(model, loaded, threads=threads)
-
-    load.routes_rl = True  # type: ignore[attr-defined]
-    rule.load_branching_policy, rule.attach_branching = load, attach
-
-
 def custom_set(name: str, params: str, split: str, n: int, root: Path) -> Path:
     """Write the first ``n`` instances of ``split`` of registry distribution ``name`` with some
     parameters replaced (``params`` like "n_rows=250,n_cols=500") under ``root``; returns the
@@ -188,7 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     from orlearn.branching.policies import resolve_policy_path
     from orlearn.branching.revibranch.learner import RLConfig, train_revibranch
 
-    route_rl_policies()
     work = Path(args.work)
     sections, records = [], []
     try:

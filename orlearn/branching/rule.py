@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyscipopt as scip
 
@@ -22,13 +22,17 @@ from orlearn.branching.observation import FEATURE_VERSION, Observation, Observat
 from orlearn.branching.policies import resolve_policy_path
 from orlearn.errors import OrlearnError
 
+if TYPE_CHECKING:
+    from orlearn.branching.revibranch.policy import RLBranchingPolicy
+    from orlearn.branching.revibranch.rule import RevivedBranchrule
+
 log = logging.getLogger(__name__)
 
 KIND = "branching"
 #: Above every SCIP rule's default priority (relpscost: 10000), so the learned rule goes first.
 PRIORITY = 1_000_000
 
-_CACHE: dict[tuple[str, int], BranchingPolicy] = {}
+_CACHE: dict[tuple[str, int], BranchingPolicy | RLBranchingPolicy] = {}
 
 
 @dataclass
@@ -58,13 +62,17 @@ class BranchingPolicy:
         return self.model(data)[torch.from_numpy(obs.candidates)]
 
 
-def load_branching_policy(spec: str | Path | BranchingPolicy) -> BranchingPolicy:
-    """Load ``gnn`` (shipped default), ``gnn:NAME`` (shipped) or a ``.pt`` file.
+def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy) -> BranchingPolicy | RLBranchingPolicy:
+    """Load ``gnn`` (shipped default), ``gnn:NAME`` (shipped) or a ``.pt`` file: an imitation
+    policy, or a ReviBranch policy for a file of kind ``branching-rl``.
 
     Raises :class:`~orlearn.errors.PolicyFileError` for a missing, corrupted or mismatched file
     (another kind, another feature version). Loaded policies are cached per file.
     """
-    if isinstance(spec, BranchingPolicy):
+    from orlearn.branching.revibranch.policy import KIND as RL_KIND
+    from orlearn.branching.revibranch.policy import RLBranchingPolicy, load_rl_policy
+
+    if isinstance(spec, BranchingPolicy | RLBranchingPolicy):
         return spec
     from orlearn.branching.model import BranchingGNN
     from orlearn.errors import PolicyFileError
@@ -73,6 +81,9 @@ def load_branching_policy(spec: str | Path | BranchingPolicy) -> BranchingPolicy
     path = resolve_policy_path(spec).resolve()
     key = (str(path), path.stat().st_mtime_ns)
     if key in _CACHE:
+        return _CACHE[key]
+    if load_policy(path).kind == RL_KIND:  # trained by `orlearn train branching-rl`
+        _CACHE[key] = load_rl_policy(path)
         return _CACHE[key]
     pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION)
     try:
@@ -184,8 +195,11 @@ class LearnedBranchrule(scip.Branchrule):
 
 
 def attach_branching(
-    model: scip.Model, policy: str | Path | BranchingPolicy = "gnn", *, threads: int = 1
-) -> LearnedBranchrule:
+    model: scip.Model,
+    policy: str | Path | BranchingPolicy | RLBranchingPolicy = "gnn",
+    *,
+    threads: int = 1,
+) -> LearnedBranchrule | RevivedBranchrule:
     """Include a learned branching rule in ``model`` (before ``optimize``) and return it.
 
     ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, or a loaded
@@ -194,7 +208,12 @@ def attach_branching(
     """
     from orlearn.branching.memory import reuse_freed_memory
 
-    rule = LearnedBranchrule(load_branching_policy(policy), threads=threads)
+    loaded = load_branching_policy(policy)
+    if not isinstance(loaded, BranchingPolicy):  # ReviBranch: its own rule reads the tree path
+        from orlearn.branching.revibranch.rule import attach_rl_branching
+
+        return attach_rl_branching(model, loaded, threads=threads)
+    rule = LearnedBranchrule(loaded, threads=threads)
     reuse_freed_memory()
     model.includeBranchrule(
         rule, "orlearn-gnn", "learned GNN branching (orlearn)", PRIORITY, -1, 1.0

@@ -116,3 +116,22 @@ def test_untrained_rule_solves_like_the_imitation_rule(
     rl_nodes, rl_lps, rl_stats = run(lambda m: attach_rl_branching(m, RLBranchingPolicy(net=net)))
     assert (rl_nodes, rl_lps) == (nodes, lps) and nodes > 10
     assert rl_stats["learned_calls"] == stats["learned_calls"] and rl_stats["fallbacks"] == 0
+
+
+def test_rl_policy_files_run_wherever_imitation_policies_do(
+    instance_dir: Path, imitation_policy: Path, tmp_path: Path
+) -> None:
+    """`solve -b rl.pt` and attach_branching dispatch on the file's kind (branching-rl)."""
+    from orlearn.branching.revibranch.rule import RevivedBranchrule
+    from orlearn.branching.rule import attach_branching
+    from orlearn.scip import solve
+
+    net = from_imitation(load_branching_policy(imitation_policy).model, heads=2, max_path=4)
+    path = save_rl_policy(tmp_path / "rl.pt", net.eval())
+    assert isinstance(attach_branching(scip.Model(), str(path)), RevivedBranchrule)
+    instance = instance_dir / "mkp_3.mps.gz"
+    rl = solve(instance, branching=str(path), settings="gasse")
+    imitation = solve(instance, branching=str(imitation_policy), settings="gasse")
+    assert rl.status == imitation.status == "optimal"
+    assert rl.primal_bound == pytest.approx(imitation.primal_bound)
+    assert rl.nodes == imitation.nodes and rl.branching_stats["learned_calls"] > 0
