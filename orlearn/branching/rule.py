@@ -99,30 +99,29 @@ def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy
     return policy
 
 
-class LearnedBranchrule(scip.Branchrule):
-    """Branches on the GNN's best candidate; falls back to SCIP's next rule at a failed node."""
+class GuardedBranchrule(scip.Branchrule):
+    """What every learned rule shares: a node where anything fails (no LP solution, an
+    exception, ...) goes to SCIP's next rule (DIDNOTRUN) and is counted by reason, so a policy
+    never crashes a solve; torch runs on ``threads`` threads during the solve. Subclasses
+    implement ``_branch`` and extend ``stats``."""
 
-    def __init__(self, policy: BranchingPolicy, threads: int = 1) -> None:
+    def __init__(self, policy: Any, threads: int = 1) -> None:
+        import torch
+
         if threads < 1:
             raise OrlearnError(f"threads must be at least 1, got {threads}")
+        self._torch = torch  # kept: exitsol may run while Python shuts down (no imports then)
         self.policy = policy
         self.threads = threads
         self.builder = ObservationBuilder()
         self.calls = 0
         self.learned_calls = 0
         self.fallbacks: Counter[str] = Counter()
-        self.observations = 0
-        self.inferences = 0
-        self.observation_seconds = 0.0
-        self.inference_seconds = 0.0
         self._torch_threads: int | None = None
 
     def branchinitsol(self) -> None:
-        import torch
-
-        self._torch = torch  # kept: exitsol may run while Python shuts down (no imports then)
         if self._torch_threads is None:
-            self._torch_threads = torch.get_num_threads()
+            self._torch_threads = self._torch.get_num_threads()
 
     def branchexitsol(self) -> None:
         if self._torch_threads is not None:
@@ -135,6 +134,11 @@ class LearnedBranchrule(scip.Branchrule):
     def branchexeclp(self, allowaddcons: bool) -> dict:
         self.calls += 1
         try:
+            # Torch's thread count is process-wide and other code (another model's rule freed by
+            # the garbage collector, the user) may change it: check at every node. Idle OpenMP
+            # threads spin, which on a busy machine made a forward pass 20x slower.
+            if self._torch.get_num_threads() != self.threads:
+                self._torch.set_num_threads(self.threads)
             return self._branch()
         except Exception as exc:  # a policy never crashes a solve
             log.debug("learned branching failed at a node: %r", exc)
@@ -146,49 +150,70 @@ class LearnedBranchrule(scip.Branchrule):
     def branchexecext(self, allowaddcons: bool) -> dict:
         return self._fallback("external_candidates")
 
-    def _branch(self) -> dict:
-        import torch
-
+    def _observe(self) -> Observation | dict:
+        """The node's observation, or the fallback result when the node cannot be scored."""
         model = self.model
         if model.getLPSolstat() != scip.SCIP_LPSOLSTAT.OPTIMAL:
             return self._fallback("no_lp")
-        t0 = time.perf_counter()
         obs = self.builder(model)
-        t1 = time.perf_counter()
-        self.observation_seconds += t1 - t0
-        self.observations += 1
-        n = len(obs.candidate_vars)
-        if n == 0:
+        if len(obs.candidate_vars) == 0:
             return self._fallback("no_candidates")
         if (obs.candidates < 0).any() or (obs.candidates >= obs.n_vars).any():
             return self._fallback("candidate_missing")
-        # Torch's thread count is process-wide and other code (another model's rule freed by the
-        # garbage collector, the user) may change it: check at every node. Idle OpenMP threads
-        # spin, which on a busy machine made a forward pass 20x slower than on one thread.
-        if torch.get_num_threads() != self.threads:
-            torch.set_num_threads(self.threads)
-        with torch.no_grad():
-            scores = self.policy.scores(obs)
-        self.inference_seconds += time.perf_counter() - t1
-        self.inferences += 1
-        if scores.shape[0] != n or not bool(torch.isfinite(scores).all()):
-            return self._fallback("nan_scores")
-        model.branchVar(obs.candidate_vars[int(scores.argmax())])
-        self.learned_calls += 1
-        return {"result": scip.SCIP_RESULT.BRANCHED}
+        return obs
+
+    def _branch(self) -> dict:
+        raise NotImplementedError
 
     def _fallback(self, reason: str) -> dict:
         self.fallbacks[reason] += 1
         return {"result": scip.SCIP_RESULT.DIDNOTRUN}
 
     def stats(self) -> dict[str, Any]:
-        """Calls, learned decisions, fallbacks (total and by reason) and time per call in ms."""
+        """Calls, learned decisions and fallbacks (total and by reason)."""
         return {
             "policy": self.policy.name,
             "calls": self.calls,
             "learned_calls": self.learned_calls,
             "fallbacks": sum(self.fallbacks.values()),
             "fallback_reasons": dict(self.fallbacks),
+        }
+
+
+class LearnedBranchrule(GuardedBranchrule):
+    """Branches on the GNN's best candidate; falls back to SCIP's next rule at a failed node."""
+
+    def __init__(self, policy: BranchingPolicy, threads: int = 1) -> None:
+        super().__init__(policy, threads)
+        self.observations = 0
+        self.inferences = 0
+        self.observation_seconds = 0.0
+        self.inference_seconds = 0.0
+
+    def _branch(self) -> dict:
+        import torch
+
+        t0 = time.perf_counter()
+        obs = self._observe()
+        t1 = time.perf_counter()
+        if isinstance(obs, dict):
+            return obs
+        self.observation_seconds += t1 - t0
+        self.observations += 1
+        n = len(obs.candidate_vars)
+        with torch.no_grad():
+            scores = self.policy.scores(obs)
+        self.inference_seconds += time.perf_counter() - t1
+        self.inferences += 1
+        if scores.shape[0] != n or not bool(torch.isfinite(scores).all()):
+            return self._fallback("nan_scores")
+        self.model.branchVar(obs.candidate_vars[int(scores.argmax())])
+        self.learned_calls += 1
+        return {"result": scip.SCIP_RESULT.BRANCHED}
+
+    def stats(self) -> dict[str, Any]:
+        """The shared counts plus observation and inference time per call in ms."""
+        return super().stats() | {
             "observation_ms": round(1e3 * self.observation_seconds / max(self.observations, 1), 3),
             "inference_ms": round(1e3 * self.inference_seconds / max(self.inferences, 1), 3),
         }

@@ -14,9 +14,7 @@ rule (relpscost) branches there; the fallback is counted by reason and the solve
 
 from __future__ import annotations
 
-import logging
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +23,9 @@ import numpy as np
 import pyscipopt as scip
 import torch
 
-from orlearn.branching.observation import ObservationBuilder
 from orlearn.branching.revibranch.policy import RLBranchingPolicy, load_rl_policy, single_batch
-from orlearn.branching.rule import PRIORITY
+from orlearn.branching.rule import PRIORITY, GuardedBranchrule
 from orlearn.errors import OrlearnError
-
-log = logging.getLogger(__name__)
 
 RULE_NAME = "orlearn-revibranch"
 
@@ -67,56 +62,24 @@ class Decision:
     gain: float = 0.0
 
 
-class RevivedBranchrule(scip.Branchrule):
+class RevivedBranchrule(GuardedBranchrule):
     """Branches on the best Q-value (or explores); remembers the path embeddings per node."""
 
     def __init__(
         self, policy: RLBranchingPolicy, *, epsilon: float = 0.0, seed: int = 0,
         threads: int = 1, record: bool = False,
     ) -> None:  # fmt: skip
-        if threads < 1:
-            raise OrlearnError(f"threads must be at least 1, got {threads}")
         if not 0.0 <= epsilon <= 1.0:
             raise OrlearnError(f"epsilon must be in [0, 1], got {epsilon}")
-        self.policy = policy
+        super().__init__(policy, threads)
         self.net = policy.net
         self.epsilon = epsilon
         self.rng = np.random.default_rng(seed)
-        self.threads = threads
         self.record = record
-        self.builder = ObservationBuilder()
         self.memory: dict[int, tuple[Any, Any, int]] = {}  # node -> (state, action emb, depth)
         self.decisions: list[Decision] = []
-        self.calls = 0
-        self.learned_calls = 0
         self.explored = 0
-        self.fallbacks: Counter[str] = Counter()
         self.seconds = 0.0
-        self._torch_threads: int | None = None
-
-    def branchinitsol(self) -> None:
-        self._torch_threads = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-
-    def branchexitsol(self) -> None:
-        # No import here: SCIP may free the model while Python shuts down (imports then fail).
-        if self._torch_threads is not None:
-            torch.set_num_threads(self._torch_threads)
-            self._torch_threads = None
-
-    def branchexeclp(self, allowaddcons: bool) -> dict:
-        self.calls += 1
-        try:
-            return self._branch()
-        except Exception as exc:  # a policy never crashes a solve
-            log.debug("ReviBranch failed at a node: %r", exc)
-            return self._fallback("exception")
-
-    def branchexecps(self, allowaddcons: bool) -> dict:
-        return self._fallback("no_lp")
-
-    def branchexecext(self, allowaddcons: bool) -> dict:
-        return self._fallback("external_candidates")
 
     def path(self, node: Any) -> tuple[int, list[tuple[Any, Any, int]]]:
         """The nearest remembered decision above ``node`` (-1: none) and up to ``max_path``
@@ -135,15 +98,11 @@ class RevivedBranchrule(scip.Branchrule):
 
     def _branch(self) -> dict:
         model = self.model
-        if model.getLPSolstat() != scip.SCIP_LPSOLSTAT.OPTIMAL:
-            return self._fallback("no_lp")
         t0 = time.perf_counter()
-        obs = self.builder(model)
+        obs = self._observe()
+        if isinstance(obs, dict):
+            return obs
         n = len(obs.candidate_vars)
-        if n == 0:
-            return self._fallback("no_candidates")
-        if (obs.candidates < 0).any() or (obs.candidates >= obs.n_vars).any():
-            return self._fallback("candidate_missing")
         node = model.getCurrentNode()
         depth = node.getDepth()
         parent, ancestors = self.path(node)
@@ -176,19 +135,10 @@ class RevivedBranchrule(scip.Branchrule):
         self.seconds += time.perf_counter() - t0
         return {"result": scip.SCIP_RESULT.BRANCHED}
 
-    def _fallback(self, reason: str) -> dict:
-        self.fallbacks[reason] += 1
-        return {"result": scip.SCIP_RESULT.DIDNOTRUN}
-
     def stats(self) -> dict[str, Any]:
-        """Calls, learned decisions, exploratory ones, fallbacks, time per decision in ms."""
-        return {
-            "policy": self.policy.name,
-            "calls": self.calls,
-            "learned_calls": self.learned_calls,
+        """The shared counts plus exploratory decisions and time per decision in ms."""
+        return super().stats() | {
             "explored": self.explored,
-            "fallbacks": sum(self.fallbacks.values()),
-            "fallback_reasons": dict(self.fallbacks),
             "decision_ms": round(1e3 * self.seconds / max(self.learned_calls, 1), 3),
         }
 
