@@ -24,6 +24,7 @@ from orlearn.construct.problems.base import (
     path_length,
     read_tsplib,
     remove_tokens,
+    token_position,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
 from orlearn.errors import OrlearnError
@@ -132,10 +133,7 @@ class ATSP(Problem):
         return ATSPState(_gather(state.dist, pos), state.ids.gather(1, pos))
 
     def target_actions(self, state: ATSPState, rows: torch.Tensor) -> torch.Tensor:
-        hit = state.ids[:, 2:] == rows[:, :1]
-        if not bool(hit.any(1).all()):
-            raise ValueError("node is not among the remaining ones")
-        return hit.float().argmax(1) + 2
+        return token_position(state.ids, rows[:, 0])
 
     def step(self, state: ATSPState, actions: torch.Tensor) -> ATSPState:
         b, m = state.ids.shape

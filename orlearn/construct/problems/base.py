@@ -264,6 +264,15 @@ def lookup_optimum(path: str | Path, table: str, value_column: str) -> float | N
     return None
 
 
+def token_position(ids: Any, node: Any) -> Any:
+    """Token position (B,) of node id ``node`` (B,) among the remaining tokens (2..) of ``ids``
+    (B, L): the action that goes to that node. ValueError if a node is not among them."""
+    hit = ids[:, 2:] == node[:, None]
+    if not bool(hit.any(1).all()):
+        raise ValueError("node is not among the remaining ones")
+    return hit.float().argmax(1) + 2
+
+
 def remove_tokens(x: Any, keep: Any) -> Any:
     """Rows of ``x`` (B, L, ...) at the positions where ``keep`` (B, L) is True; every row
     must keep the same number of positions."""

@@ -28,6 +28,7 @@ from orlearn.construct.problems.base import (
     read_tsplib,
     remove_tokens,
     scaled_int,
+    token_position,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
 from orlearn.errors import OrlearnError
@@ -199,10 +200,7 @@ class CVRP(Problem):
         return CVRPState(coords, demands, left, state.capacity, ids, torch.zeros(b, dtype=torch.bool))
 
     def target_actions(self, state: CVRPState, rows: torch.Tensor) -> torch.Tensor:
-        hit = state.ids[:, 2:] == rows[:, :1]
-        if not bool(hit.any(1).all()):
-            raise ValueError("customer is not among the remaining ones")
-        return (hit.float().argmax(1) + 2) * 2 + rows[:, 1]
+        return token_position(state.ids, rows[:, 0]) * 2 + rows[:, 1]
 
     def step(self, state: CVRPState, actions: torch.Tensor) -> CVRPState:
         token, via = actions // 2, (actions % 2).bool()

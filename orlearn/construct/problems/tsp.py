@@ -28,6 +28,7 @@ from orlearn.construct.problems.base import (
     read_tsplib,
     remove_tokens,
     scaled_int,
+    token_position,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
 from orlearn.errors import OrlearnError
@@ -54,14 +55,6 @@ class TSPInstance:
 class TSPState(BatchState):
     coords: torch.Tensor  # (B, m, 2) float
     ids: torch.Tensor  # (B, m) long: original node ids
-
-
-def _position(ids: torch.Tensor, node: torch.Tensor) -> torch.Tensor:
-    """Token position (B,) of node id ``node`` (B,) among the remaining tokens (2..)."""
-    hit = ids[:, 2:] == node[:, None]
-    if not bool(hit.any(1).all()):
-        raise ValueError("node is not among the remaining ones")
-    return hit.float().argmax(1) + 2
 
 
 class TSP(Problem):
@@ -123,7 +116,7 @@ class TSP(Problem):
             return state
         visited = prefix[:, :, 0]
         b = state.batch
-        last = _position(state.ids, visited[:, -1])
+        last = token_position(state.ids, visited[:, -1])
         origin_c = state.coords[torch.arange(b), last][:, None]
         keep = ~(state.ids[:, 2:, None] == visited[:, None, :]).any(-1)
         coords = torch.cat([origin_c, state.coords[:, 1:2], remove_tokens(state.coords[:, 2:], keep)], 1)
@@ -131,7 +124,7 @@ class TSP(Problem):
         return TSPState(coords, ids)
 
     def target_actions(self, state: TSPState, rows: torch.Tensor) -> torch.Tensor:
-        return _position(state.ids, rows[:, 0])
+        return token_position(state.ids, rows[:, 0])
 
     def step(self, state: TSPState, actions: torch.Tensor) -> TSPState:
         return TSPState(*move_to_slot([state.coords, state.ids], actions, 0))
