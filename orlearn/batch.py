@@ -97,6 +97,7 @@ def _child(fn: Callable[[Any], Any], task: Any, conn: Any) -> None:
     # The parent handles Ctrl-C (and kills its workers); a child must not die half-way through
     # sending its result because the terminal's SIGINT reached the whole process group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by _start_blocking_ctrl_c
     try:
         payload: tuple[str, Any] = ("ok", fn(task))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent as text
@@ -117,6 +118,20 @@ def _exit_message(code: int | None) -> str:
         except ValueError:
             return f"worker killed by signal {-code}"
     return f"worker exited with code {code} before returning a result"
+
+
+def _start_blocking_ctrl_c(process: Any) -> None:
+    """Fork with SIGINT held back, so that a Ctrl-C during the fork is not lost.
+
+    Python runs at-fork hooks (logging registers some) in which a KeyboardInterrupt is printed
+    and ignored: the parent would then keep waiting on its workers as if nothing happened. With
+    the signal blocked, it stays pending and is raised in the loop once the fork is done.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @dataclass
@@ -140,7 +155,7 @@ def _run_local(
                 task = pending.pop()
                 receiver, sender = ctx.Pipe(duplex=False)
                 process = ctx.Process(target=_child, args=(fn, task, sender), daemon=True)
-                process.start()
+                _start_blocking_ctrl_c(process)
                 sender.close()  # the child holds the only writer: EOF when it dies
                 running.append(_Running(task, process, receiver, time.monotonic()))
             now = time.monotonic()

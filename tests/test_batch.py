@@ -74,6 +74,26 @@ def test_run_tasks_rejects_bad_arguments():
         list(run_tasks(square, [1], executor="slurm"))  # type: ignore[arg-type]
 
 
+# Ctrl-C while a worker forks: the at-fork hook below stands in for the terminal's SIGINT landing
+# during logging's own at-fork hook, where Python prints a KeyboardInterrupt and ignores it.
+INTERRUPTED_DURING_FORK = textwrap.dedent("""
+    import os, signal, sys
+    from orlearn.batch import run_tasks
+    os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        done = list(run_tasks(abs, range(20), jobs=2))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(0)
+""")
+
+
+def test_ctrl_c_is_never_lost_while_a_worker_forks():
+    proc = subprocess.run([sys.executable, "-c", INTERRUPTED_DURING_FORK], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 130, proc.stderr
+
+
 # ---- solve_batch -----------------------------------------------------------------------------
 
 
