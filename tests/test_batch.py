@@ -89,8 +89,12 @@ INTERRUPTED_DURING_FORK = textwrap.dedent("""
 
 
 def test_ctrl_c_is_never_lost_while_a_worker_forks():
-    proc = subprocess.run([sys.executable, "-c", INTERRUPTED_DURING_FORK], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_DURING_FORK], capture_output=True, text=True,
+        timeout=60,
+        # Python ignores Ctrl-C for good when it starts with SIGINT ignored (a background job).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert proc.returncode == 130, proc.stderr
 
 
