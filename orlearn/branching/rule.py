@@ -59,7 +59,7 @@ class BranchingPolicy:
             edge_index=torch.from_numpy(obs.edge_index),
             edge_attr=torch.from_numpy(obs.edge_features),
         )
-        return self.model(data)[torch.from_numpy(obs.candidates)]
+        return self.model(data, torch.from_numpy(obs.candidates))
 
 
 def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy) -> BranchingPolicy | RLBranchingPolicy:

@@ -33,9 +33,10 @@ class _Broken(torch.nn.Module):
         super().__init__()
         self.kind = kind
 
-    def forward(self, data):
+    def forward(self, data, variables=None):
         if self.kind == "nan":
-            return torch.full((data.x_v.shape[0],), float("nan"))
+            return torch.full((data.x_v.shape[0] if variables is None else len(variables),),
+                              float("nan"))
         raise RuntimeError("boom")
 
 

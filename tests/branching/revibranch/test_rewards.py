@@ -36,7 +36,8 @@ def test_redistributed_rewards_sum_to_terminal(tree, terminal, beta) -> None:
     _, costs, gains = tree
     r = redistribute(costs, gains, terminal, beta)
     assert math.isclose(math.fsum(r), terminal, rel_tol=1e-12, abs_tol=1e-9)
-    assert np.all(r <= 1e-9)  # a negative terminal reward stays negative at every step
+    # A negative terminal reward stays negative at every step (up to rounding at its scale).
+    assert np.all(r <= 1e-12 * max(1.0, abs(terminal)))
 
 
 @settings(max_examples=100, deadline=None)
