@@ -2,26 +2,31 @@
 # Reproduces the shipped BQ-NCO policies policies/construct/{tsp,cvrp,kp}100.pt.
 # Labels are cached under runs/construct/labels and training resumes from
 # runs/construct/<policy>/checkpoint.pt: re-running continues where it stopped. --max-minutes is
-# the TOTAL training time across resumes: raise it (and --epochs) to keep training in a later
-# session. Run it niced on one thread, e.g.
+# the TOTAL training time across resumes, so each line below is one phase of the history of a
+# shipped policy (a phase whose total is already reached returns at once): raise the last one (and
+# --epochs) to keep training in a later session. Run it niced on one thread, e.g.
 #   OMP_NUM_THREADS=1 nohup nice -n 10 scripts/train_construct.sh > runs/construct/train.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ORLEARN=${ORLEARN:-.venv/bin/orlearn}
 STEP=${STEP:-all}   # tsp | cvrp | kp | all
 
+train() {  # problem policy instances label_time lr total_minutes [extra flags]
+  local problem=$1 out=$2 count=$3 label=$4 lr=$5 minutes=$6
+  shift 6
+  $ORLEARN -v construct train --problem "$problem" --out "policies/construct/$out.pt" --n 100 \
+    --train-instances "$count" --val-instances 16 --label-time "$label" --batch-size 64 \
+    --lr "$lr" --steps-per-epoch 50 --epochs 400 --patience 30 --max-minutes "$minutes" "$@"
+}
+
 if [[ $STEP == all || $STEP == tsp ]]; then
-  $ORLEARN -v construct train --problem tsp --out policies/construct/tsp100.pt --n 100 \
-    --train-instances 500 --val-instances 16 --label-time 0.5 --batch-size 64 --lr 3e-4 \
-    --steps-per-epoch 50 --epochs 400 --patience 30 --max-minutes "${TSP_MINUTES:-25}"
+  train tsp tsp100 500 0.5 3e-4 25 --no-augment        # session 1: fixed trajectories from node 0
+  train tsp tsp100 500 0.5 3e-4 "${TSP_MINUTES_2:-60}" # session 2: + random start/direction/symmetry
+  train tsp tsp100 500 0.5 1e-4 "${TSP_MINUTES:-73}"   # session 2: lower step size to finish
 fi
 if [[ $STEP == all || $STEP == cvrp ]]; then
-  $ORLEARN -v construct train --problem cvrp --out policies/construct/cvrp100.pt --n 100 \
-    --train-instances 250 --val-instances 16 --label-time 0.5 --batch-size 64 --lr 3e-4 \
-    --steps-per-epoch 50 --epochs 400 --patience 30 --max-minutes "${CVRP_MINUTES:-20}"
+  train cvrp cvrp100 250 0.5 3e-4 "${CVRP_MINUTES:-20}" --no-augment
 fi
 if [[ $STEP == all || $STEP == kp ]]; then
-  $ORLEARN -v construct train --problem kp --out policies/construct/kp100.pt --n 100 \
-    --train-instances 2000 --val-instances 16 --label-time 0 --batch-size 64 --lr 3e-4 \
-    --steps-per-epoch 50 --epochs 400 --patience 30 --max-minutes "${KP_MINUTES:-12}"
+  train kp kp100 2000 0 3e-4 "${KP_MINUTES:-12}" --no-augment
 fi

@@ -40,7 +40,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--heads", type=int, default=8)
     t.add_argument("--d-ff", type=int, default=512)
     t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--lr", type=float, default=3e-4)
+    t.add_argument("--lr", type=float, default=3e-4, help="Adam step size (also on resume)")
+    t.add_argument("--no-augment", action="store_true",
+                   help="train on the labelled instances as they are, without random equivalent "
+                   "copies (other start node, direction, plane symmetry)")
     t.add_argument("--epochs", type=int, default=200)
     t.add_argument("--steps-per-epoch", type=int, default=100)
     t.add_argument("--patience", type=int, default=20, help="epochs without a better validation gap")
@@ -126,7 +129,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch, patience=args.patience,
         max_minutes=args.max_minutes, workers=args.workers, cache_dir=args.cache_dir,
-        run_dir=args.run_dir,
+        run_dir=args.run_dir, augment=not args.no_augment,
     )
     path = train(cfg)
     print(f"policy written to {path}")

@@ -52,6 +52,7 @@ class TrainConfig:
     lr: float = 2e-4
     epochs: int = 100
     steps_per_epoch: int = 100
+    augment: bool = True  # random equivalent copies of the labelled instances (Problem.augment)
     patience: int = 10  # epochs without a better validation gap before stopping
     max_minutes: float | None = None  # stop (resumably) after this much training time
     workers: int = 1  # label processes
@@ -73,14 +74,23 @@ def _dataset(cfg: TrainConfig, count: int, seed: int, show_progress: bool):
     return instances, sols, trajs
 
 
-def _batch(problem, instances, trajs, lengths, rng: np.random.Generator, batch_size: int):
+def _batch(problem, data, lengths, rng: np.random.Generator, batch_size: int, augment: bool):
     """A batch of sub-problems: one prefix length t for the whole batch, so every state has the
-    same number of tokens; only instances whose trajectory is longer than t take part."""
+    same number of tokens; only instances whose trajectory is longer than t take part.
+    ``data`` = (instances, solutions, trajectories); with ``augment`` every picked instance is
+    replaced by a random equivalent copy (its trajectory has the same length)."""
+    instances, sols, trajs = data
     t = int(rng.integers(0, lengths.max()))
     eligible = np.flatnonzero(lengths > t)
     pick = rng.choice(eligible, size=min(batch_size, len(eligible)), replace=len(eligible) < batch_size)
-    insts = [instances[i] for i in pick]
-    rows = torch.as_tensor(np.stack([trajs[i][: t + 1] for i in pick]))
+    if augment:
+        pairs = [problem.augment(instances[i], sols[i], rng) for i in pick]
+        insts = [inst for inst, _ in pairs]
+        picked = [problem.trajectory(inst, sol) for inst, sol in pairs]
+    else:
+        insts = [instances[i] for i in pick]
+        picked = [trajs[i] for i in pick]
+    rows = torch.as_tensor(np.stack([tr[: t + 1] for tr in picked]))
     state = problem.reduce(problem.initial_state(insts), rows[:, :t])
     return state, problem.target_actions(state, rows[:, t])
 
@@ -112,7 +122,8 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
     seed_everything(cfg.seed)
     # Validation instances come from another seed than the training ones.
     val_inst, val_sols, _ = _dataset(cfg, cfg.val_instances, cfg.seed * 1000 + 2, show_progress)
-    instances, _, trajs = _dataset(cfg, cfg.train_instances, cfg.seed * 1000 + 1, show_progress)
+    data = _dataset(cfg, cfg.train_instances, cfg.seed * 1000 + 1, show_progress)
+    instances, _, trajs = data
     reference = [problem.objective(i, s) for i, s in zip(val_inst, val_sols)]
     lengths = np.array([len(t) for t in trajs])
 
@@ -127,6 +138,8 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
             raise OrlearnError(f"{ckpt_path} belongs to another run; use another --run-dir")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
+        for group in opt.param_groups:  # a resumed run may continue at another step size
+            group["lr"] = cfg.lr
         rng.bit_generator.state = ck["rng"]
         torch.set_rng_state(ck["torch_rng"])
         history, best, best_epoch = ck["history"], ck["best"], ck["best_epoch"]
@@ -149,7 +162,7 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
             for _ in range(cfg.steps_per_epoch):
                 if out_of_time():  # a short last epoch still validates and checkpoints
                     break
-                state, target = _batch(problem, instances, trajs, lengths, rng, cfg.batch_size)
+                state, target = _batch(problem, data, lengths, rng, cfg.batch_size, cfg.augment)
                 loss = _loss(policy_logits(model, problem, state), target)
                 opt.zero_grad()
                 loss.backward()
@@ -201,6 +214,7 @@ def _save(cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_tra
                     f"{cfg.seed * 1000 + 1}) labelled by {EXPERTS.get(cfg.problem, 'PyVRP')} "
                     f"({cfg.label_time} s each), "
                     "with sub-path augmentation"
+                    + (" and random equivalent copies (Problem.augment)" if cfg.augment else "")
                 ),
                 "epochs": epoch,
                 "steps_per_epoch": cfg.steps_per_epoch,

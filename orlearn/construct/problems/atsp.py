@@ -24,6 +24,7 @@ from orlearn.construct.problems.base import (
     path_length,
     read_tsplib,
     remove_tokens,
+    swap_labels,
     token_position,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
@@ -108,6 +109,14 @@ class ATSP(Problem):
         dist = instance.dist.astype(np.int64) if integral else np.rint(instance.dist * 1e5).astype(np.int64)
         routes = pyvrp_routes(dist, time_limit, seed)
         return [0] + [v for r in routes for v in r]
+
+    def augment(
+        self, instance: ATSPInstance, solution: Sequence[int], rng: np.random.Generator
+    ) -> tuple[ATSPInstance, list[int]]:
+        # A random start node, relabelled 0 (arcs are directed: no reversal, no plane symmetry).
+        perm = swap_labels(instance.n, 0, int(rng.integers(instance.n)))
+        tour = perm[np.asarray(solution, dtype=np.int64)]
+        return dataclasses.replace(instance, dist=instance.dist[perm][:, perm]), tour.tolist()
 
     def trajectory(self, instance: ATSPInstance, solution: Sequence[int]) -> np.ndarray:
         tour = np.asarray(solution, dtype=np.int64)

@@ -128,6 +128,13 @@ class Problem(ABC):
     def solution(self, instance: Any, records: np.ndarray) -> Any:
         """Turn the recorded (T, k) actions of one instance into a solution."""
 
+    def augment(self, instance: Any, solution: Any, rng: np.random.Generator) -> tuple[Any, Any]:
+        """A random equivalent copy of ``instance`` and ``solution`` (same objective): a
+        symmetry of the plane, another start node, the other direction, as the problem allows.
+        Training samples sub-problems from these, so a few hundred labelled instances give far
+        more distinct sub-problems than their fixed trajectories. Default: unchanged."""
+        return instance, solution
+
     def knn(self, state: BatchState, k: int) -> tuple[BatchState, Any] | None:
         """The state restricted to the k candidates nearest the current position and the map
         from restricted token positions to full ones; ``None`` if the problem has no such
@@ -222,6 +229,27 @@ def euclidean(coords: np.ndarray, rounded: bool) -> np.ndarray:
     diff = coords[:, None, :] - coords[None, :, :]
     d = np.sqrt((diff**2).sum(-1))
     return np.floor(d + 0.5) if rounded else d
+
+
+def plane_symmetry(coords: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``coords`` (n, 2) under a random one of the 8 symmetries of the square (reflections of
+    each axis within its range, exchange of the axes): Euclidean distances are unchanged, and
+    points of the unit square stay in it."""
+    lo, hi = coords.min(0), coords.max(0)
+    out = coords.copy()
+    for axis in (0, 1):
+        if rng.random() < 0.5:
+            out[:, axis] = lo[axis] + hi[axis] - out[:, axis]
+    if rng.random() < 0.5:
+        out = out[:, ::-1]
+    return np.ascontiguousarray(out)
+
+
+def swap_labels(n: int, a: int, b: int) -> np.ndarray:
+    """The permutation of ``range(n)`` that exchanges ``a`` and ``b``."""
+    perm = np.arange(n)
+    perm[[a, b]] = perm[[b, a]]
+    return perm
 
 
 def path_length(dist: np.ndarray, nodes: Sequence[int]) -> float:

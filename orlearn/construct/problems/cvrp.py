@@ -25,6 +25,7 @@ from orlearn.construct.problems.base import (
     nearest_tokens,
     node_table,
     normalize_coords,
+    plane_symmetry,
     read_tsplib,
     remove_tokens,
     scaled_int,
@@ -152,6 +153,13 @@ class CVRP(Problem):
         return pyvrp_routes(
             dist, time_limit, seed, demands=instance.demands, capacity=instance.capacity
         )
+
+    def augment(
+        self, instance: CVRPInstance, solution: Sequence[Sequence[int]], rng: np.random.Generator
+    ) -> tuple[CVRPInstance, list[list[int]]]:
+        # Every route may run either way; a symmetric copy of the plane.
+        routes = [list(r)[:: -1 if rng.random() < 0.5 else 1] for r in solution]
+        return dataclasses.replace(instance, coords=plane_symmetry(instance.coords, rng)), routes
 
     def trajectory(self, instance: CVRPInstance, solution: Sequence[Sequence[int]]) -> np.ndarray:
         # Fullest routes first: the route left with slack is the last one, so the policy learns

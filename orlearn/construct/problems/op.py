@@ -22,6 +22,7 @@ from orlearn.construct.problems.base import (
     move_to_slot,
     nearest_tokens,
     normalize_coords,
+    plane_symmetry,
     remove_tokens,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
@@ -110,6 +111,13 @@ class OP(Problem):
         while tour and self.check(instance, tour) is not None:
             tour.pop()
         return tour
+
+    def augment(
+        self, instance: OPInstance, solution: Sequence[int], rng: np.random.Generator
+    ) -> tuple[OPInstance, list[int]]:
+        # The same tour the other way round, in a symmetric copy of the plane.
+        tour = list(solution)[:: -1 if rng.random() < 0.5 else 1]
+        return dataclasses.replace(instance, coords=plane_symmetry(instance.coords, rng)), tour
 
     def trajectory(self, instance: OPInstance, solution: Sequence[int]) -> np.ndarray:
         return np.asarray([*solution, 0], dtype=np.int64)[:, None]  # 0 = back to the depot

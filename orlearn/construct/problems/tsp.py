@@ -25,9 +25,11 @@ from orlearn.construct.problems.base import (
     node_table,
     normalize_coords,
     path_length,
+    plane_symmetry,
     read_tsplib,
     remove_tokens,
     scaled_int,
+    swap_labels,
     token_position,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
@@ -97,6 +99,17 @@ class TSP(Problem):
     def expert(self, instance: TSPInstance, time_limit: float, seed: int) -> list[int]:
         routes = pyvrp_routes(scaled_int(instance.distances(), instance.rounded), time_limit, seed)
         return [0] + [v for r in routes for v in r]
+
+    def augment(
+        self, instance: TSPInstance, solution: Sequence[int], rng: np.random.Generator
+    ) -> tuple[TSPInstance, list[int]]:
+        # A random start node (relabelled 0, where decoding starts), direction and plane symmetry.
+        perm = swap_labels(instance.n, 0, int(rng.integers(instance.n)))
+        tour = perm[np.asarray(solution, dtype=np.int64)]
+        if rng.random() < 0.5:
+            tour = tour[::-1]
+        coords = plane_symmetry(instance.coords[perm], rng)
+        return dataclasses.replace(instance, coords=coords), tour.tolist()
 
     def trajectory(self, instance: TSPInstance, solution: Sequence[int]) -> np.ndarray:
         tour = np.asarray(solution, dtype=np.int64)
