@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from torch_geometric.data import Batch
 
 from orlearn.branching.dataset import ShardWriter, find_shards, load_shard, shard_to_data
-from orlearn.branching.model import BipartiteData
+from orlearn.branching.model import BipartiteData, BranchingGNN
 from orlearn.branching.observation import Observation
-from orlearn.branching.train import imitation_loss, split_shards, topk_hits
+from orlearn.branching.train import candidate_logits, imitation_loss, split_shards, topk_hits
 from orlearn.errors import OrlearnError
 
 
@@ -82,3 +82,33 @@ def test_shard_round_trip_and_version_check(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(OrlearnError, match="no branching shards"):
         find_shards([tmp_path / "empty"])
+
+
+def test_training_on_candidate_logits_is_training_on_all_logits():
+    """The trainer scores only the candidates: same loss, same gradients as scoring all."""
+    gen = torch.Generator().manual_seed(3)
+
+    def sample(n_cons, n_vars, n_edges, cands):
+        data = _sample(n_vars, cands, [float(c) for c in cands], len(cands) - 1)
+        data.x_c = torch.randn(n_cons, 9, generator=gen)
+        data.x_v = torch.randn(n_vars, 20, generator=gen)
+        data.edge_index = torch.stack([torch.randint(0, n_cons, (n_edges,), generator=gen),
+                                       torch.randint(0, n_vars, (n_edges,), generator=gen)])
+        data.edge_attr = torch.randn(n_edges, 1, generator=gen)
+        return data
+
+    batch = Batch.from_data_list([sample(4, 7, 15, [1, 4, 6]), sample(3, 5, 9, [0, 2])],
+                                 follow_batch=["candidates"])
+    torch.manual_seed(0)
+    model = BranchingGNN(emb=8).double()
+    for key in ("x_c", "x_v", "edge_attr"):
+        batch[key] = batch[key].double()
+    grads = []
+    for logits_of in (lambda: model(batch), lambda: candidate_logits(model, batch)):
+        model.zero_grad()
+        loss = imitation_loss(logits_of(), batch)
+        loss.backward()
+        grads.append((float(loss), [p.grad.clone() for p in model.parameters()]))
+    assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-12)
+    for full, cand in zip(grads[0][1], grads[1][1], strict=True):
+        assert torch.allclose(full, cand, atol=1e-12)
