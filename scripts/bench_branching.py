@@ -6,11 +6,16 @@ transfer instances of the medium one, "gasse" settings, 600 s per solve, rules r
 default), pscost, vanillafullstrong, the class's GNN (gnn:CLASS) and the mixed GNN (gnn), one
 solve at a time so that times compare. Results go to JSONL files (resumable: a rerun skips what
 is done), a JSON summary and a markdown file with one table per class and size, followed by the
-issue's targets (met or missed). Reduced runs use --small/--medium/--rules/--time-limit.
+issue's targets (met or missed). Reduced runs use --small/--medium/--rules/--time-limit; full
+strong branching, far slower per node than the others, can run on the first few small instances
+only (--fsb-small N [--fsb-time-limit S], its own JSONL file): the node ratios to it are then
+taken over the instances that it and the other rule both solved.
 
     .venv/bin/python scripts/bench_branching.py                      # full (days of CPU)
     .venv/bin/python scripts/bench_branching.py --small 5 --medium 0 \
         --rules relpscost mixed class --time-limit 60                # what fits a short session
+    .venv/bin/python scripts/bench_branching.py --small 8 --medium 0 --rules relpscost pscost \
+        class mixed --time-limit 120 --fsb-small 3 --fsb-time-limit 300  # + node ratio to FSB
 """
 
 from __future__ import annotations
@@ -42,6 +47,24 @@ def per_node_ms(results: list) -> dict[str, float]:
     }
 
 
+def node_ratios(results: list, fsb: list, rules: list[str]) -> dict[str, dict[str, float]]:
+    """Per rule: 10-shifted geometric mean of its nodes / that of full strong branching
+    (``fsb``), over the instances both solved, and how many those are."""
+    from orlearn.metrics import NODE_SHIFT, shifted_geometric_mean
+
+    fsb_nodes = {r.instance: r.nodes for r in fsb if r.solved}
+    out = {}
+    for rule in rules:
+        pairs = [(r.nodes, fsb_nodes[r.instance]) for r in results
+                 if r.rule == rule and r.solved and r.instance in fsb_nodes]  # fmt: skip
+        if pairs:
+            mine = shifted_geometric_mean([p[0] for p in pairs], NODE_SHIFT)
+            theirs = shifted_geometric_mean([p[1] for p in pairs], NODE_SHIFT)
+            out[rule] = {"instances": len(pairs), "nodes": mine, "fsb_nodes": theirs,
+                         "ratio": mine / theirs if theirs > 0 else math.nan}  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from orlearn.batch import read_results, solve_batch
     from orlearn.branching.policies import shipped_policies
@@ -55,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rules", nargs="+", default=list(RULES),
                     help="SCIP rules, 'class' (gnn:CLASS), 'mixed' (gnn) or policy specs")  # fmt: skip
     ap.add_argument("--time-limit", type=float, default=600.0)
+    ap.add_argument("--fsb-small", type=int, default=0,
+                    help="also run vanillafullstrong on the first N small instances (own file)")
+    ap.add_argument("--fsb-time-limit", type=float, default=None,
+                    help="time limit of those solves (default --time-limit)")  # fmt: skip
     ap.add_argument("--settings", default="gasse")
     ap.add_argument("--jobs", type=int, default=1, help="parallel solves (1: times comparable)")
     ap.add_argument("--out", type=Path, default=Path("runs/branching/bench"))
@@ -103,10 +130,36 @@ def main(argv: list[str] | None = None) -> int:
                     entry[f"{gnn} time / relpscost"] = by_rule[gnn].time / base.time
                 if fsb is not None and fsb.nodes > 0:
                     entry[f"{gnn} nodes / vanillafullstrong"] = by_rule[gnn].nodes / fsb.nodes
+            fsb_note = ""
+            fsb_jsonl = args.out / f"{cls}_{size}_fsb.jsonl"
+            if size == "small" and args.fsb_small > 0 and fsb is None:
+                if args.report_only:
+                    fsb_results = read_results(fsb_jsonl) if fsb_jsonl.is_file() else []
+                else:
+                    fsb_results = solve_batch(
+                        instances[: args.fsb_small], ["vanillafullstrong"],
+                        settings=args.settings, output=fsb_jsonl,
+                        time_limit=args.fsb_time_limit or args.time_limit,
+                    )  # fmt: skip
+                ratios = node_ratios(results, fsb_results, rules)
+                entry["nodes / vanillafullstrong"] = ratios
+                for gnn, ratio in ratios.items():
+                    if gnn.startswith("gnn"):
+                        entry[f"{gnn} nodes / vanillafullstrong"] = ratio["ratio"]
+                solved = sum(r.solved for r in fsb_results)
+                fsb_note = (
+                    f"\nFull strong branching (vanillafullstrong) on the first {len(fsb_results)} "
+                    f"instances, {args.fsb_time_limit or args.time_limit:g} s limit: {solved} "
+                    "solved. Nodes / its nodes (10-shifted geometric means over the instances "
+                    "both solved): "
+                    + (", ".join(f"{r} {v['ratio']:.2f} ({v['instances']})"
+                                 for r, v in ratios.items()) or "none in common")  # fmt: skip
+                    + "\n"
+                )
             summary_json[dist] = entry
             sections.append(
                 f"### {dist}: {rows[0].instances if rows else 0} test instances, {args.settings} settings, "
-                f"{args.time_limit:g} s limit\n\n{summary_markdown(rows)}"
+                f"{args.time_limit:g} s limit\n\n{summary_markdown(rows)}{fsb_note}"
             )
 
     targets = _targets(summary_json)
