@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 from orlearn.batch import solve_batch
+from orlearn.branching.revibranch import MAX_ADVANTAGE, PRIOR_WEIGHT
 from orlearn.errors import OrlearnError
 from orlearn.metrics import shifted_geometric_mean
 from orlearn.milp.io import is_instance_file
@@ -144,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-instances", type=int, default=100)
     parser.add_argument("--episode-time-limit", type=float, default=300.0)
     parser.add_argument("--reward", choices=("nodes", "lp"), default="nodes")
+    parser.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT,
+                        help="KL weight lambda towards the imitation policy (reference trees/nat)")
+    parser.add_argument("--max-advantage", type=float, default=MAX_ADVANTAGE,
+                        help="bound b of the learned advantage (fraction of the node's subtree)")
+    parser.add_argument("--eval-every", type=int, default=0,
+                        help="greedy evaluation on --eval-instances valid instances every K rounds")
+    parser.add_argument("--eval-instances", type=int, default=8,
+                        help="{cls}/small valid-split instances for --eval-every (8)")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds per test solve")
     parser.add_argument("--jobs", type=int, default=1, help="training episode workers")
     parser.add_argument("--solve-jobs", type=int, default=1, help="test solves at a time (1 for timing)")
@@ -172,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                         rounds=args.rounds, episodes_per_round=args.episodes,
                         updates_per_round=args.updates, lr=args.lr, n_instances=args.train_instances,
                         time_limit=args.episode_time_limit, reward=args.reward, seed=args.seed,
+                        prior_weight=args.prior_weight, max_advantage=args.max_advantage,
                         **switches,
                     )  # fmt: skip
                     train_spec = args.train_dist.format(cls=cls)
@@ -180,10 +190,23 @@ def main(argv: list[str] | None = None) -> int:
                             f"{cls}/small", args.train_params, "train", args.train_instances,
                             work / "instances",
                         ))  # fmt: skip
-                    train_revibranch(
+                    valid = None
+                    if args.eval_every:
+                        from orlearn.milp.io import resolve_instances
+
+                        valid = [str(p) for p in resolve_instances(
+                            [f"{cls}/small"], args.eval_instances, "valid", work / "instances"
+                        )]  # fmt: skip
+                    result = train_revibranch(
                         [train_spec], init, out, config, jobs=args.jobs,
-                        cache_dir=work / "instances", show_progress=True,
+                        cache_dir=work / "instances", show_progress=True, evaluate=valid,
+                        eval_every=args.eval_every,
                     )  # fmt: skip
+                    h = result.history
+                    for k, r in enumerate(h.get("eval_round", [])):
+                        print(f"{cls} {variant}: valid after round {int(r)}: nodes / imitation "
+                              f"{h['eval_nodes_ratio'][k]:.3f}, LP / imitation "
+                              f"{h['eval_lp_ratio'][k]:.3f}")
                 rules.append(str(out))
                 labels[str(out)] = label
             test_dir = args.test_dir

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from orlearn.branching.revibranch import MAX_ADVANTAGE, PRIOR_WEIGHT
 from orlearn.cli.branching import train_kinds
 
 
@@ -44,6 +45,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-redistribution", action="store_true",
                    help="ablation: sparse terminal reward for every step")
     p.add_argument("--max-path", type=int, default=16, help="ancestors read per decision (16)")
+    p.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT, metavar="LAMBDA",
+                   help="KL weight towards the imitation policy: the rule branches on "
+                        "argmax LAMBDA log pi_prior + Q, in reference trees per nat "
+                        f"({PRIOR_WEIGHT})")
+    p.add_argument("--max-advantage", type=float, default=MAX_ADVANTAGE, metavar="B",
+                   help="bound on the learned advantage, as a fraction of the node's expected "
+                        f"subtree ({MAX_ADVANTAGE}); 0 keeps the imitation policy's choices")
+    p.add_argument("--eval", nargs="+", default=None, metavar="DIST",
+                   help="held-out instances (folder, files, or a registry name: its first 20 "
+                        "valid-split instances) for a greedy evaluation against the --init policy")
+    p.add_argument("--eval-every", type=int, default=0, metavar="K",
+                   help="evaluate after every K-th round and the last (0: never)")
     p.add_argument("-n", "--instances", type=int, default=100,
                    help="training instances per registry name (100)")
     p.add_argument("--time-limit", type=float, default=300.0, help="seconds per episode (300)")
@@ -65,13 +78,15 @@ def _train_rl(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, lr=args.lr, epsilon_start=args.epsilon[0],
         epsilon_end=args.epsilon[1], reward=args.reward, beta=args.beta,
         revival=not args.no_revival, redistribution=not args.no_redistribution,
-        max_path=args.max_path, n_instances=args.instances, time_limit=args.time_limit,
+        max_path=args.max_path, prior_weight=args.prior_weight,
+        max_advantage=args.max_advantage, n_instances=args.instances, time_limit=args.time_limit,
         settings=args.settings, seed=args.seed,
     )  # fmt: skip
     result = train_revibranch(
         args.distributions, args.init, args.out, config, jobs=args.jobs,
         executor=args.executor, address=args.address, cache_dir=args.cache_dir,
-        resume=not args.no_resume, show_progress=True,
+        resume=not args.no_resume, show_progress=True, evaluate=args.eval,
+        eval_every=args.eval_every if args.eval else 0,
     )  # fmt: skip
     history = result.history
     print(f"wrote {result.policy} (checkpoint {result.checkpoint})")
@@ -79,6 +94,10 @@ def _train_rl(args: argparse.Namespace) -> int:
         first, last = history["relative_size"][0], history["relative_size"][-1]
         print(f"episode size / reference: round 1 {first:.3f}, round {len(history['loss'])} {last:.3f}")
     print(f"episodes failed or cut by the time limit: {result.metadata['failed_episodes']}")
+    for k, r in enumerate(history.get("eval_round", [])):
+        print(f"greedy evaluation after round {int(r)}: nodes / init "
+              f"{history['eval_nodes_ratio'][k]:.3f}, LP iterations / init "
+              f"{history['eval_lp_ratio'][k]:.3f} ({int(history['eval_solved'][k])} solved by both)")
     if result.curves is not None:
         print(f"learning curves: {result.curves}")
     return 0

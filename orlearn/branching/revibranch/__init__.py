@@ -3,6 +3,15 @@
 Modules: ``episode`` (a solve recorded decision by decision, with each decision's consequences),
 ``rewards`` (importance-weighted redistribution of the terminal reward, tree returns),
 ``buffer`` (each state stored once, ancestor paths rebuilt from parent links), ``policy`` (the
-imitation GNN's encoder plus a path encoder, a dueling Q-function over the candidates),
+imitation GNN's encoder plus a path encoder, a dueling Q-function over the candidates with a
+bounded residual, KL-regularised towards the imitation policy),
 ``rule`` (the SCIP branching rule), ``learner`` (DQN training, checkpoints, resume).
 """
+
+# Defaults of the KL trust region (see orlearn.branching.revibranch.policy); here, without
+# torch, so that the CLI can show them without importing it.
+#: ``lambda``: reference trees per nat of the imitation prior.
+PRIOR_WEIGHT = 0.1
+#: ``b``: the largest change of a node's expected subtree, as a fraction, that the choice of
+#: branching variable may be credited with.
+MAX_ADVANTAGE = 0.25

@@ -49,7 +49,9 @@ from orlearn.branching.revibranch.episode import (
 )
 from orlearn.branching.revibranch.policy import (
     KIND,
+    MAX_ADVANTAGE,
     PATH_VERSION,
+    PRIOR_WEIGHT,
     RevivedQNet,
     from_imitation,
     net_from_policy_file,
@@ -84,6 +86,8 @@ class RLConfig:
     revival: bool = True
     redistribution: bool = True
     max_path: int = 16
+    prior_weight: float = PRIOR_WEIGHT
+    max_advantage: float = MAX_ADVANTAGE
     heads: int = 4
     layers: int = 1
     capacity: int = 50_000
@@ -101,6 +105,10 @@ class RLConfig:
             raise OrlearnError("epsilon must be in [0, 1]")
         if self.lr <= 0 or self.beta < 0:
             raise OrlearnError("learning rate must be positive and beta non-negative")
+        if not (math.isfinite(self.prior_weight) and self.prior_weight > 0):
+            raise OrlearnError(f"prior weight must be positive, got {self.prior_weight}")
+        if not (math.isfinite(self.max_advantage) and self.max_advantage >= 0):
+            raise OrlearnError(f"max advantage must be non-negative, got {self.max_advantage}")
         if self.time_limit is not None and not (math.isfinite(self.time_limit) and self.time_limit > 0):
             raise OrlearnError(f"time limit must be a positive number of seconds, got {self.time_limit}")
         check_reward(self.reward)
@@ -138,10 +146,13 @@ def initial_network(init: str | Path, config: RLConfig) -> tuple[RevivedQNet, st
     if pf.kind == KIND:
         pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION)
         net = net_from_policy_file(pf)
-        if net.revival != config.revival or net.max_path != config.max_path:
+        keys = ("revival", "max_path", "prior_weight", "max_advantage")
+        if any(getattr(net, k) != getattr(config, k) for k in keys):
             raise OrlearnError(
-                f"{path} was trained with revival={net.revival}, max_path={net.max_path}; "
-                f"this run asks for revival={config.revival}, max_path={config.max_path}"
+                f"{path} was trained with "
+                + ", ".join(f"{k}={getattr(net, k)}" for k in keys)
+                + "; this run asks for "
+                + ", ".join(f"{k}={getattr(config, k)}" for k in keys)
             )
         return net, f"{path} (branching-rl)"
     gnn = load_branching_policy(path).model
@@ -149,7 +160,8 @@ def initial_network(init: str | Path, config: RLConfig) -> tuple[RevivedQNet, st
     torch.manual_seed(config.seed)
     net = from_imitation(
         gnn, heads=config.heads, layers=config.layers, max_path=config.max_path,
-        revival=config.revival,
+        revival=config.revival, prior_weight=config.prior_weight,
+        max_advantage=config.max_advantage,
     )  # fmt: skip
     return net, f"{path} (imitation)"
 
@@ -327,6 +339,8 @@ def train_revibranch(
     curves: str | Path | None = None,
     resume: bool = True,
     show_progress: bool = False,
+    evaluate: list[str] | None = None,
+    eval_every: int = 0,
 ) -> RLResult:
     """Train a ReviBranch policy on instances of ``distributions``; save it to ``out``.
 
@@ -335,6 +349,15 @@ def train_revibranch(
     imitation policy to start from (or a ``branching-rl`` file). The checkpoint
     ``<out>.ckpt`` is resumed from when ``resume`` and kept afterwards, so that a later run with
     more ``rounds`` continues training.
+
+    ``evaluate`` (instance files or folders, or registry names: their first 20 *valid*
+    instances, never trained or tested on) with ``eval_every = k > 0``: after every k-th round (and the last) the current network acts greedily on them,
+    and so does the ``init`` policy (once); the history gets ``eval_round``,
+    ``eval_nodes_ratio`` and ``eval_lp_ratio`` (shifted geometric means, shifts 10 nodes / 100
+    LP iterations, over the instances both solved within the episode time limit, RL over
+    ``init``). Each evaluated network is kept as ``<out stem>.evals/round<k>.pt`` with its
+    solves in ``<out stem>.evals/results.jsonl`` (so that the best one can be picked, and a
+    resumed run does not solve again).
     """
     from orlearn.curves import save_learning_curves
     from orlearn.milp.io import resolve_instances
@@ -356,6 +379,13 @@ def train_revibranch(
         str(p.resolve())
         for p in resolve_instances(distributions, config.n_instances, "train", cache_dir)
     ]
+    if eval_every < 0:
+        raise OrlearnError(f"eval_every must be >= 0, got {eval_every}")
+    eval_files = (
+        [str(p.resolve()) for p in resolve_instances(evaluate, None, "valid", cache_dir)]
+        if evaluate and eval_every
+        else []
+    )
     seed_everything(config.seed)
     torch.set_num_threads(1)
     net, origin = initial_network(init, config)
@@ -389,8 +419,12 @@ def train_revibranch(
             stats = learner.add_episodes(episodes)
             stats["loss"] = learner.update(config.updates_per_round)
             stats["epsilon"] = config.epsilon(r)
-            learner.log_round(stats)
             learner.round += 1
+            if eval_files and (learner.round % eval_every == 0 or learner.round == config.rounds):
+                stats.update(
+                    _evaluate(net, init, out, learner.round, eval_files, config, jobs, executor, address)
+                )  # fmt: skip
+            learner.log_round(stats)
             _save_checkpoint(ckpt, learner.state_dict({"instances": instances, "origin": origin}))
             advance(
                 status=f"nodes {stats.get('nodes', float('nan')):.0f} "
@@ -424,6 +458,38 @@ def _metadata(
         "config": asdict(learner.config),
         "train_seconds_this_run": round(time.perf_counter() - t_start, 1),
     }
+
+
+def _evaluate(
+    net: RevivedQNet, init: str | Path, out: Path, round_number: int, files: list[str],
+    config: RLConfig, jobs: int, executor: str, address: str | None,
+) -> dict[str, float]:  # fmt: skip
+    """Greedy solves of ``files`` by the current network and by ``init``: the ratios."""
+    from orlearn.batch import solve_batch
+    from orlearn.branching.policies import resolve_policy_path
+    from orlearn.metrics import shifted_geometric_mean
+
+    folder = out.with_name(out.stem + ".evals")
+    folder.mkdir(parents=True, exist_ok=True)
+    snapshot = save_rl_policy(folder / f"round{round_number}.pt", net, {"round": round_number})
+    rules = [str(resolve_policy_path(init)), str(snapshot)]
+    results = solve_batch(
+        files, rules, settings=config.settings, seeds=[config.seed], time_limit=config.time_limit,
+        jobs=jobs, executor=executor, address=address, output=folder / "results.jsonl",
+        progress=False,
+    )  # fmt: skip
+    # Results come in task order: instance by instance, the rules in order within each.
+    pairs = [results[2 * i : 2 * i + 2] for i in range(len(files))]
+    common = [pair for pair in pairs if all(r.solved for r in pair)]
+    stats = {"eval_round": float(round_number), "eval_solved": float(len(common))}
+    for key, attr, shift in (("nodes", "nodes", 10.0), ("lp", "lp_iterations", 100.0)):
+        means = [
+            shifted_geometric_mean([getattr(pair[k], attr) for pair in common], shift)
+            for k in range(2)
+        ]
+        stats[f"eval_{key}_ratio"] = means[1] / means[0] if common and means[0] else float("nan")
+    log.info("round %d greedy evaluation: %s", round_number, stats)
+    return stats
 
 
 def _round_tasks(learner: Learner, instances: list[str], acting: Path, r: int) -> list[EpisodeTask]:

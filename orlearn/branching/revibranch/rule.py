@@ -4,8 +4,14 @@ At each node with a solved LP it builds the observation (the imitation policy's
 :class:`~orlearn.branching.observation.ObservationBuilder`), encodes it once with the frozen GNN,
 gathers the revived trajectory (the state and action embeddings it remembered for the
 decisions on the node's search-tree path, found by walking SCIP's parent links) and branches on
-the candidate with the highest Q-value. With ``epsilon > 0`` it branches on a uniformly random
-candidate with that probability (exploration while collecting episodes). With ``record`` it
+the candidate with the highest KL-regularised score ``lambda log pi_0 + Q``
+(:meth:`~orlearn.branching.revibranch.policy.RevivedQNet.scores`). With ``epsilon > 0``, at that
+rate it instead samples a candidate from the KL-regularised policy
+``pi(a) ~ pi_0(a) exp((Q(a) - V) / lambda)`` (exploration while collecting episodes): the
+exploratory choices are ones the imitation prior finds plausible, which keeps exploratory
+trees near the size of the prior's (uniform exploration picked hopeless candidates at the top
+of the tree and made the episodes explode) and spends the data where the trust region allows
+the policy to move. With ``record`` it
 keeps a :class:`Decision` per node for the learner.
 
 Like the imitation rule, whatever goes wrong at a node makes it return DIDNOTRUN, so SCIP's next
@@ -63,7 +69,7 @@ class Decision:
 
 
 class RevivedBranchrule(GuardedBranchrule):
-    """Branches on the best Q-value (or explores); remembers the path embeddings per node."""
+    """Branches on the best score (or explores); remembers the path embeddings per node."""
 
     def __init__(
         self, policy: RLBranchingPolicy, *, epsilon: float = 0.0, seed: int = 0,
@@ -108,13 +114,14 @@ class RevivedBranchrule(GuardedBranchrule):
         parent, ancestors = self.path(node)
         cand, state = self.net.encode(obs)
         with torch.no_grad():
-            q = self.net.q_values(single_batch(cand, state, depth, ancestors))[0]
+            q = self.net.scores(single_batch(cand, state, depth, ancestors))[0]
         if q.shape[0] != n or not bool(torch.isfinite(q).all()):
             return self._fallback("nan_scores")
         action = int(q.argmax())
         explored = self.epsilon > 0 and self.rng.random() < self.epsilon
         if explored:
-            action = int(self.rng.integers(n))
+            p = torch.softmax(q.double() / self.net.prior_weight, 0).numpy()
+            action = int(self.rng.choice(n, p=p / p.sum()))
             self.explored += 1
         lp_bound = model.getLPObjVal()
         children = model.branchVar(obs.candidate_vars[action])

@@ -29,6 +29,7 @@ CLI_ARGS = [
     "--rounds", "2", "--episodes", "5", "--updates", "4", "--batch-size", "8", "--lr", "1e-3",
     "--max-path", "4", "--time-limit", "30", "-j", "2",
 ]  # fmt: skip
+EVAL_ARGS = ["--eval-every", "2"]  # + the instance folder
 # The same settings as CLI_ARGS (a run resumes only with the settings it was made with).
 CONFIG = dict(
     episodes_per_round=5, updates_per_round=4, batch_size=8, lr=1e-3, max_path=4,
@@ -47,10 +48,13 @@ def train_dir(instance_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 @pytest.fixture(scope="module")
-def cli_run(train_dir: Path, imitation_policy: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cli_run(
+    train_dir: Path, imitation_policy: Path, instance_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:  # fmt: skip
     out = tmp_path_factory.mktemp("cli") / "rl.pt"
     argv = ["train", "branching-rl", str(train_dir), "--init", str(imitation_policy), "-o", str(out)]
-    assert main(argv + CLI_ARGS) == 0
+    assert main(argv + CLI_ARGS + EVAL_ARGS + ["--eval", str(instance_dir)]) == 0
     return out
 
 
@@ -82,6 +86,23 @@ def test_training_changes_the_policy_and_keeps_it_valid(
     assert model.getObjVal() == pytest.approx(reference.primal_bound)
     stats = rule.stats()
     assert stats["learned_calls"] > 0 and stats["fallbacks"] == 0
+
+
+def test_weakly_trained_policy_keeps_the_imitation_choices(cli_run: Path) -> None:
+    """After a short run the KL trust region keeps the prior's choice in nearly every recorded
+    state; the greedy evaluation against the imitation policy is in the history."""
+    ck = load_checkpoint(checkpoint_path(cli_run))
+    learner = Learner(load_rl_policy(cli_run).net, RLConfig(**ck["config"]))
+    learner.buffer.load_state_dict(ck["buffer"])
+    batch, _, _ = learner.buffer.batch(range(len(learner.buffer)), max_path=4)
+    with torch.no_grad():
+        greedy = learner.net.scores(batch).argmax(1)
+        prior = learner.net.prior_log_probs(batch).argmax(1)
+    assert len(greedy) > 50 and (greedy == prior).float().mean() >= 0.95
+    history = ck["history"]
+    assert history["eval_round"] == [2.0] and history["eval_solved"] == [4.0]
+    assert history["eval_nodes_ratio"][0] > 0 and history["eval_lp_ratio"][0] > 0
+    assert cli_run.with_name("rl.evals").joinpath("round2.pt").is_file()
 
 
 def test_resume_from_a_checkpoint_makes_the_same_next_round(
@@ -131,3 +152,5 @@ def test_cli_registers_the_verb_and_checks_input(tmp_path: Path) -> None:
     assert main(["train", "branching-rl", "setcover/small", "--init", missing, "-o", "x.pt"]) == 2
     with pytest.raises(OrlearnError, match="epsilon"):
         RLConfig(epsilon_start=2.0).check()
+    with pytest.raises(OrlearnError, match="prior weight"):
+        RLConfig(prior_weight=0.0).check()

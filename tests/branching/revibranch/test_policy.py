@@ -1,4 +1,5 @@
-"""The Q-network starts at the imitation policy; policy files round-trip and refuse mismatches."""
+"""The Q-network starts at the imitation policy and cannot stray from it further than its
+KL trust region allows; policy files round-trip and refuse mismatches."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from pathlib import Path
 import pyscipopt as scip
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orlearn.branching.observation import FEATURE_VERSION, Observation, ObservationBuilder
 from orlearn.branching.revibranch.policy import (
+    PathBatch,
+    RevivedQNet,
     from_imitation,
     load_rl_policy,
     policy_file,
@@ -55,9 +60,49 @@ def test_untrained_network_ranks_candidates_as_the_imitation_policy(
         cand, state = net.encode(obs)
         # Any ancestors: the path changes the values, never the initial ranking.
         ancestors = [(torch.randn(32), torch.randn(16), d) for d in range(3)]
-        q = net.q_values(single_batch(cand, state, 3, ancestors))[0]
+        q = net.scores(single_batch(cand, state, 3, ancestors))[0]
     assert cand.shape == (len(obs.candidates), 16) and state.shape == (32,)
     assert torch.equal(torch.argsort(q, descending=True), torch.argsort(logits, descending=True))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 10_000), weight_scale=st.floats(0.1, 100.0),
+    prior_weight=st.floats(0.01, 1.0), max_advantage=st.floats(0.0, 2.0),
+)  # fmt: skip
+def test_any_residual_stays_within_the_kl_trust_region(
+    seed: int, weight_scale: float, prior_weight: float, max_advantage: float
+) -> None:
+    """Whatever the learned weights, the chosen candidate is within 2 b |V| / lambda nats of the
+    prior's best one: where the prior's margin is larger, the policy is the prior's."""
+    torch.manual_seed(seed)
+    net = RevivedQNet(emb=16, heads=2, max_path=4, prior_weight=prior_weight,
+                      max_advantage=max_advantage).eval()  # fmt: skip
+    with torch.no_grad():
+        for name, param in net.named_parameters():
+            if not name.startswith("gnn."):  # an arbitrary, strongly "trained" residual and value
+                param.normal_(0.0, weight_scale / param.shape[-1] ** 0.5)
+    b, c = 12, 9
+    batch = PathBatch(
+        cand=torch.randn(b, c, 16) * 3, cand_mask=torch.arange(c) < torch.randint(2, c + 1, (b, 1)),
+        state=torch.randn(b, 32), depth=torch.randint(0, 30, (b,)),
+        anc_state=torch.randn(b, 3, 32), anc_action=torch.randn(b, 3, 16),
+        anc_depth=torch.randint(0, 30, (b, 3)), anc_mask=torch.rand(b, 3) < 0.7,
+    )  # fmt: skip
+    with torch.no_grad():
+        logp = net.prior_log_probs(batch)
+        q = net.q_values(batch)
+        chosen = net.scores(batch).argmax(1)
+        value = (q.masked_fill(~batch.cand_mask, 0).sum(1) / batch.cand_mask.sum(1)).abs()
+    spread = (q.masked_fill(~batch.cand_mask, -1e9).max(1).values
+              - q.masked_fill(~batch.cand_mask, 1e9).min(1).values)  # fmt: skip
+    tol = 1e-5 * (1 + value)  # float32 rounding at the value's scale
+    assert torch.all(spread <= 2 * max_advantage * value + tol)
+    margin = logp.max(1).values - logp.gather(1, chosen[:, None]).squeeze(1)
+    assert torch.all(margin <= (2 * max_advantage * value + 2 * tol) / prior_weight + 1e-5)
+    assert torch.all(batch.cand_mask.gather(1, chosen[:, None]))
+    if max_advantage == 0.0:
+        assert torch.equal(chosen, logp.argmax(1))
 
 
 def test_policy_file_round_trip_and_mismatches(imitation_policy: Path, tmp_path: Path) -> None:
