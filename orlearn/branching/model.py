@@ -135,21 +135,49 @@ class BranchingGNN(nn.Module):
 
         Asking for a few variables is the same function at a fraction of the cost: the last
         convolution then runs over their edges only (a tenth of the graph for a typical
-        candidate set), which is what branching at a node needs.
+        candidate set), and the first one only updates the constraints those edges reach (from
+        the variables in them): every step is local to a constraint or a variable. On facility
+        location, whose candidates touch a few hundred of ~7,500 rows, that skips most of the
+        graph; on set cover the candidates reach nearly every row and only the last step shrinks.
         """
-        c = self.embed_c(self.norm_c(data.x_c))
-        v = self.embed_v(self.norm_v(data.x_v))
-        e = self.norm_e(data.edge_attr)
-        c = self.conv_v_to_c(v, data.edge_index.flip(0), e, c)
-        edge_index = data.edge_index
-        if variables is not None:
-            wanted = torch.full((v.size(0),), -1, dtype=edge_index.dtype)
-            wanted[variables] = torch.arange(variables.numel(), dtype=edge_index.dtype)
-            target = wanted[edge_index[1]]
-            keep = target >= 0
-            edge_index = torch.stack([edge_index[0][keep], target[keep]])
-            e, v = e[keep], v[variables]
-        return self.conv_c_to_v(c, edge_index, e, v)
+        if variables is None:
+            c = self.embed_c(self.norm_c(data.x_c))
+            v = self.embed_v(self.norm_v(data.x_v))
+            e = self.norm_e(data.edge_attr)
+            c = self.conv_v_to_c(v, data.edge_index.flip(0), e, c)
+            return self.conv_c_to_v(c, data.edge_index, e, v)
+        rows, cols = data.edge_index
+        n_c, n_v = data.x_c.size(0), data.x_v.size(0)
+        # The candidates' edges (positions in the edge list), and the rows they reach.
+        # index_select and one nonzero: boolean-mask indexing would run a nonzero per use.
+        cand_pos = torch.full((n_v,), -1, dtype=rows.dtype)
+        cand_pos[variables] = torch.arange(variables.numel(), dtype=rows.dtype)
+        last = torch.nonzero(cand_pos.index_select(0, cols) >= 0).squeeze(1)
+        last_rows, last_cols = rows.index_select(0, last), cols.index_select(0, last)
+        e_last = self.norm_e(data.edge_attr.index_select(0, last))
+        need_c = torch.zeros(n_c, dtype=torch.bool)
+        need_c[last_rows] = True
+        first = need_c.index_select(0, rows)  # every edge of those rows feeds the first conv
+        if bool(first.all()):  # nothing to skip (set cover): no renumbering
+            c = self.embed_c(self.norm_c(data.x_c))
+            v = self.embed_v(self.norm_v(data.x_v))
+            c = self.conv_v_to_c(v, data.edge_index.flip(0), self.norm_e(data.edge_attr), c)
+            edge_index = torch.stack([last_rows, cand_pos.index_select(0, last_cols)])
+            return self.conv_c_to_v(c, edge_index, e_last, v.index_select(0, variables))
+        first = torch.nonzero(first).squeeze(1)
+        first_rows, first_cols = rows.index_select(0, first), cols.index_select(0, first)
+        need_v = torch.zeros(n_v, dtype=torch.bool)
+        need_v[first_cols] = True
+        need_v[variables] = True
+        c_pos = torch.cumsum(need_c, 0) - 1  # new index of a kept row
+        v_pos = torch.cumsum(need_v, 0) - 1
+        c = self.embed_c(self.norm_c(data.x_c[need_c]))
+        v = self.embed_v(self.norm_v(data.x_v[need_v]))
+        e_first = self.norm_e(data.edge_attr.index_select(0, first))
+        first_index = torch.stack([v_pos.index_select(0, first_cols), c_pos.index_select(0, first_rows)])
+        c = self.conv_v_to_c(v, first_index, e_first, c)
+        edge_index = torch.stack([c_pos.index_select(0, last_rows), cand_pos.index_select(0, last_cols)])
+        return self.conv_c_to_v(c, edge_index, e_last, v.index_select(0, v_pos.index_select(0, variables)))
 
     def forward(self, data: Data, variables: torch.Tensor | None = None) -> torch.Tensor:
         """Logits (n_vars,) of every variable, or of the ``variables`` only (see :meth:`embed`);
