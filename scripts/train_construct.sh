@@ -9,9 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ORLEARN=${ORLEARN:-.venv/bin/orlearn}
-STEP=${STEP:-all}   # tsp | cvrp | kp | all
+STEP=${STEP:-all}   # tsp | cvrp | kp | op | all
 
-train() {  # problem policy instances label_time lr total_minutes [extra flags]
+train() {  # problem policy instances label_time lr total_minutes [more flags]
   local problem=$1 out=$2 count=$3 label=$4 lr=$5 minutes=$6
   shift 6
   $ORLEARN -v construct train --problem "$problem" --out "policies/construct/$out.pt" --n 100 \
@@ -25,8 +25,14 @@ if [[ $STEP == all || $STEP == tsp ]]; then
   train tsp tsp100 500 0.5 1e-4 "${TSP_MINUTES:-73}"   # session 2: lower step size to finish
 fi
 if [[ $STEP == all || $STEP == cvrp ]]; then
-  train cvrp cvrp100 250 0.5 3e-4 "${CVRP_MINUTES:-20}" --no-augment
+  train cvrp cvrp100 250 0.5 3e-4 20 --no-augment         # session 1
+  train cvrp cvrp100 250 0.5 3e-4 "${CVRP_MINUTES_2:-32}" # session 2: + reversed routes, symmetry
+  train cvrp cvrp100 250 0.5 1e-4 "${CVRP_MINUTES:-38}"   # session 2: lower step size to finish
 fi
 if [[ $STEP == all || $STEP == kp ]]; then
   train kp kp100 2000 0 3e-4 "${KP_MINUTES:-12}" --no-augment
+fi
+if [[ $STEP == all || $STEP == op ]]; then
+  # A short run so that an OP policy exists at all (session 2): far from converged.
+  train op op100 200 0.3 3e-4 "${OP_MINUTES:-7}"
 fi
