@@ -91,21 +91,50 @@ class _EdgeConv(MessagePassing):
 class GNNPolicy(nn.Module):
     """A graph network over the supply network (supplier included, edges in both directions):
     node and edge features are embedded, ``rounds`` of message passing follow the topology, and
-    each edge's order is read from its two end nodes. Its size does not depend on the network's."""
+    each edge's order is read from its two end nodes. Its size does not depend on the network's.
 
-    def __init__(self, observer: Observer, hidden: int = 64, rounds: int = 3) -> None:
+    The output is base-stock shaped: every edge reads a target level for the echelon position of
+    its destination, ``2 * sigmoid(y) * default`` (units of scale; ``default`` is
+    :func:`default_levels`), orders the shortfall, and a location fed by several edges splits its
+    shortfall by a softmax over them. ``y`` starts near 0 and the split even, so an untrained GNN
+    is an echelon-stock policy at the default levels, and one that learns constant targets is the
+    optimal policy of a serial system. Targets stay between 0 and twice the default, so a large
+    step cannot send the policy where it never orders (no gradient) or orders without bound.
+    The GNN sees every stock quantity as a share of its location's default level, and its echelon
+    position minus that level (same units): features of order 1 wherever the location sits, so
+    that one Adam step cannot swing the orders of a location high up a long pipeline (echelon
+    stocks of 15 periods fed raw made the closed loop unstable and its gradients explode).
+
+    A transshipment centre splits all its stock in proportion to the requests, so when every
+    store is at its target the split (and its gradient, stock / sum of requests) would blow up;
+    edges out of a centre therefore request at least ``floor`` periods of their store's demand.
+    """
+
+    def __init__(self, observer: Observer, hidden: int = 64, rounds: int = 3, floor: float = 0.1) -> None:
         super().__init__()
         net = observer.network
         self.network = net
-        self.encode = _mlp([observer.node_dim, hidden], out=hidden)
+        self.encode = _mlp([observer.node_dim + 1, hidden], out=hidden)
         self.convs = nn.ModuleList(_EdgeConv(hidden, observer.edge_dim + 1) for _ in range(rounds))
-        self.head = _mlp([2 * hidden + observer.edge_dim, hidden], out=1)
-        _orders_start_at_one_period(self.head)
+        self.head = _mlp([2 * hidden + observer.edge_dim, hidden], out=2)  # level, split logit
+        with torch.no_grad():
+            self.head[-1].weight.mul_(0.1)
+            self.head[-1].bias.zero_()
         src = net.edge_src.clone()
         src[src < 0] = net.n_nodes
         self.register_buffer("_src", src, persistent=False)
         both = torch.stack([torch.cat([src, net.edge_dst]), torch.cat([net.edge_dst, src])])
         self.register_buffer("_edges", both, persistent=False)
+        levels = default_levels(net, echelon=True, cv=observer.node_cv())
+        self.register_buffer("_default", levels, persistent=False)
+        # Columns of node_x / edge_x that are stock quantities (see Observer): divided by levels.
+        quantity = torch.zeros(observer.node_dim, dtype=torch.bool)
+        quantity[[7, 8, 9]] = True
+        quantity[11:] = True
+        self.register_buffer("_quantity", quantity, persistent=False)
+        self.register_buffer("_edge_static", torch.tensor(observer.edge_dim - net.max_lead), persistent=False)
+        from_centre = (net.edge_src >= 0) & net.transship[net.edge_src.clamp(min=0)]
+        self.register_buffer("_floor", floor * from_centre.float(), persistent=False)
         self._batched: dict[int, Tensor] = {}
 
     def _edge_index(self, b: int) -> Tensor:
@@ -118,15 +147,33 @@ class GNNPolicy(nn.Module):
     def forward(self, obs: Observation) -> Tensor:
         b, nodes, _ = obs.node_x.shape
         e = obs.edge_x.shape[1]
-        h = self.encode(obs.node_x).reshape(b * nodes, -1)
-        direction = torch.cat([obs.edge_x.new_zeros(b, e, 1), obs.edge_x.new_ones(b, e, 1)], dim=1)
-        attr = torch.cat([torch.cat([obs.edge_x, obs.edge_x], dim=1), direction], dim=2).reshape(b * 2 * e, -1)
+        dst = self.network.edge_dst
+        levels = self._default.to(obs.scale.dtype)
+        gap = obs.echelon / obs.scale - levels  # [B, n], periods of demand
+        per_node = torch.cat([levels, levels.new_ones(1)])[:, None]  # the supplier row: 1
+        node_x = torch.where(self._quantity, obs.node_x / per_node, obs.node_x)
+        node_x = torch.cat([node_x, torch.cat([gap / levels, gap.new_zeros(b, 1)], dim=1)[:, :, None]], dim=2)
+        k = int(self._edge_static)
+        edge_x = torch.cat([obs.edge_x[..., :k], obs.edge_x[..., k:] / levels[dst, None]], dim=2)
+        h = self.encode(node_x).reshape(b * nodes, -1)
+        direction = torch.cat([edge_x.new_zeros(b, e, 1), edge_x.new_ones(b, e, 1)], dim=1)
+        attr = torch.cat([torch.cat([edge_x, edge_x], dim=1), direction], dim=2).reshape(b * 2 * e, -1)
         index = self._edge_index(b)
         for conv in self.convs:
             h = conv(h, index, attr)
         h = h.reshape(b, nodes, -1)
-        x = torch.cat([h[:, self._src], h[:, self.network.edge_dst], obs.edge_x], dim=2)
-        return obs.edge_scale * nn.functional.softplus(self.head(x).squeeze(-1))
+        out = self.head(torch.cat([h[:, self._src], h[:, dst], edge_x], dim=2))
+        default = levels[dst]
+        target = 2.0 * torch.sigmoid(out[..., 0]) * default
+        shortfall = torch.relu(target - default - gap[:, dst])  # target - echelon position / scale
+        logit = out[..., 1]
+        # softmax over the edges into the same location (one edge: weight 1)
+        top = logit.new_full((b, self.network.n_nodes), -math.inf).scatter_reduce(
+            1, dst.expand(b, -1), logit, "amax", include_self=True
+        )
+        weight = torch.exp(logit - top[:, dst])
+        total = weight.new_zeros(b, self.network.n_nodes).index_add(1, dst, weight)
+        return obs.edge_scale * (shortfall * weight / total[:, dst] + self._floor.to(gap.dtype))
 
 
 def default_levels(network: Network, *, echelon: bool, cv: Tensor, z: float = 1.3) -> Tensor:

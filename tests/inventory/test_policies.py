@@ -65,3 +65,21 @@ def test_the_gnn_treats_identical_stores_alike():
 def test_unknown_policy():
     with pytest.raises(OrlearnError, match="unknown inventory policy"):
         build_policy("oracle", load_setting("one_store_lost").observer())
+
+
+def test_a_gnn_with_a_constant_output_is_the_echelon_stock_policy():
+    # Base-stock shaped output: with y = 0 every edge orders up to the default echelon level, the
+    # optimal form on a serial system; the GNN starts near it instead of at arbitrary orders.
+    setting = load_setting("serial_system")
+    observer = setting.observer()
+    gnn = build_policy("gnn", observer)
+    with torch.no_grad():
+        gnn.head[-1].weight.zero_()
+    echelon = build_policy("echelon_stock", observer)
+    scen = setting.scenarios("dev", n_samples=16, periods=2, warmup=0)
+    from orlearn.inventory.simulator import State
+
+    obs = observer(State(scen.on_hand * 3.0, scen.pipeline), scen.scale)  # some locations above their levels
+    expected = echelon(obs)
+    assert (expected == 0).any() and (expected > 0).any()
+    assert torch.allclose(gnn(obs), expected, atol=1e-5)
