@@ -16,6 +16,7 @@ advantage, and acts KL-regularised towards the imitation policy ``pi_0`` (the im
 own scoring head, frozen)::
 
     Q(t, a)     = V(c_t) + b |V(c_t)| (u(t, a) - mean_b u(t, b)),   u = tanh(MLP([h_a, c_t]))
+    V(c_t)      = -softplus(MLP_V(c_t))         (returns are minus tree sizes, never positive)
     score(t, a) = lambda log pi_0(a | t) + Q(t, a)                 (the rule branches on the max)
 
 *Why this form (safety by construction).* The greedy policy of the KL-regularised objective
@@ -66,9 +67,9 @@ from orlearn.errors import PolicyFileError
 #: Policy-file kind of a ReviBranch policy (extends the imitation "branching" format).
 KIND = "branching-rl"
 #: Version of the path features (state pooling, action embedding, positional encoding) and of
-#: the Q-function's form (2: bounded residual, KL-regularised scores); a policy or checkpoint
+#: the Q-function's form (3: bounded residual, V <= 0, KL-regularised scores); a policy or checkpoint
 #: made for another one is refused, as for the observation features.
-PATH_VERSION = 2
+PATH_VERSION = 3
 
 
 @dataclass
@@ -172,8 +173,9 @@ class RevivedQNet(nn.Module):
         ctx = context.unsqueeze(1).expand(-1, batch.cand.shape[1], -1)
         u = torch.tanh(self.advantage(torch.cat([batch.cand, ctx], -1)).squeeze(-1)) * mask
         u = (u - u.sum(1, keepdim=True) / n) * mask
-        value = self.value(context)
-        # The bound scales with the node's stakes; detached so that the residual cannot move V.
+        # Returns are minus a tree size: V <= 0 by construction, so |V| is the node's stakes.
+        value = -nn.functional.softplus(self.value(context))
+        # The bound scales with the stakes; detached so that the residual cannot move V.
         return value, self.max_advantage * value.detach().abs() * u
 
     def q_values(self, batch: PathBatch) -> torch.Tensor:
