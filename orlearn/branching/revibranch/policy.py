@@ -66,6 +66,8 @@ from orlearn.errors import PolicyFileError
 
 #: Policy-file kind of a ReviBranch policy (extends the imitation "branching" format).
 KIND = "branching-rl"
+#: softplus(-4) = 0.018: the initial |V| (reference trees), see RevivedQNet.
+VALUE_INIT_BIAS = -4.0
 #: Version of the path features (state pooling, action embedding, positional encoding) and of
 #: the Q-function's form (3: bounded residual, V <= 0, KL-regularised scores); a policy or checkpoint
 #: made for another one is refused, as for the observation features.
@@ -131,6 +133,9 @@ class RevivedQNet(nn.Module):
         self.advantage = nn.Sequential(nn.Linear(2 * emb, emb), nn.ReLU(), nn.Linear(emb, 1))
         nn.init.zeros_(self.advantage[-1].weight)
         nn.init.zeros_(self.advantage[-1].bias)
+        # V starts at about -0.02 reference trees: every node is assumed to hold little until the
+        # returns show otherwise, so the trust region (2 b |V| / lambda nats) starts almost closed.
+        nn.init.constant_(self.value[-1].bias, VALUE_INIT_BIAS)
 
     def hyperparameters(self) -> dict[str, Any]:
         """What :class:`RevivedQNet` needs to be rebuilt."""
