@@ -105,12 +105,17 @@ class GNNPolicy(nn.Module):
     that one Adam step cannot swing the orders of a location high up a long pipeline (echelon
     stocks of 15 periods fed raw made the closed loop unstable and its gradients explode).
 
-    A transshipment centre splits all its stock in proportion to the requests, so when every
-    store is at its target the split (and its gradient, stock / sum of requests) would blow up;
-    edges out of a centre therefore request at least ``floor`` periods of their store's demand.
+    A transshipment centre ships all it holds. Splitting it in proportion to the stores'
+    shortfalls leaves their positions unbalanced (1 % above the balance lower bound, against
+    0.15 % for a balanced split), and when every store is at its target the split's gradient
+    (stock / sum of requests) blows up. Edges out of a centre therefore *water-fill* its stock:
+    store ``s`` asks ``relu(target_s + z * spread_s - position_s)``, with one ``z`` per centre
+    and scenario set (by bisection, without gradient) so that the requests add up to the stock;
+    ``spread`` is the standard deviation of the store's demand over its lead time + 1, in units
+    of scale. Equal ``z`` is the balanced (equal safety factor) split when the targets are means.
     """
 
-    def __init__(self, observer: Observer, hidden: int = 64, rounds: int = 3, floor: float = 0.1) -> None:
+    def __init__(self, observer: Observer, hidden: int = 64, rounds: int = 3) -> None:
         super().__init__()
         net = observer.network
         self.network = net
@@ -134,7 +139,11 @@ class GNNPolicy(nn.Module):
         self.register_buffer("_quantity", quantity, persistent=False)
         self.register_buffer("_edge_static", torch.tensor(observer.edge_dim - net.max_lead), persistent=False)
         from_centre = (net.edge_src >= 0) & net.transship[net.edge_src.clamp(min=0)]
-        self.register_buffer("_floor", floor * from_centre.float(), persistent=False)
+        self.register_buffer("_from_centre", from_centre, persistent=False)
+        spread = default_levels(net, echelon=True, cv=observer.node_cv(), z=1.0) - default_levels(
+            net, echelon=True, cv=observer.node_cv(), z=0.0
+        )
+        self.register_buffer("_spread", spread, persistent=False)
         self._batched: dict[int, Tensor] = {}
 
     def _edge_index(self, b: int) -> Tensor:
@@ -173,7 +182,33 @@ class GNNPolicy(nn.Module):
         )
         weight = torch.exp(logit - top[:, dst])
         total = weight.new_zeros(b, self.network.n_nodes).index_add(1, dst, weight)
-        return obs.edge_scale * (shortfall * weight / total[:, dst] + self._floor.to(gap.dtype))
+        requests = obs.edge_scale * shortfall * weight / total[:, dst]
+        if bool(self._from_centre.any()):
+            requests = torch.where(self._from_centre, self._water_fill(obs, target - default - gap[:, dst]), requests)
+        return requests
+
+    def _water_fill(self, obs: Observation, room: Tensor) -> Tensor:
+        """Requests on every edge ``[B, E]`` (units) that split each centre's on-hand stock as
+        ``relu(room + z * spread) * scale`` with the one ``z`` that makes them add up to it;
+        ``room`` is target minus position, in units of scale (only edges out of centres matter)."""
+        net = self.network
+        src, dst = net.edge_src.clamp(min=0), net.edge_dst
+        spread = self._spread.to(room.dtype)[dst]
+        stock = torch.relu(obs.node_x[:, : net.n_nodes, 7] * obs.scale)  # on hand (column 7), units
+        mask = self._from_centre.to(room.dtype)
+
+        def asked(z: Tensor) -> Tensor:
+            return torch.relu(room + z[:, src] * spread) * obs.edge_scale * mask
+
+        with torch.no_grad():
+            low = torch.full_like(stock, -30.0)
+            high = torch.full_like(stock, 30.0)
+            for _ in range(30):  # bisection on z per centre: total asked increases with z
+                mid = (low + high) / 2
+                total = torch.zeros_like(stock).index_add(1, src, asked(mid))
+                over = total > stock
+                high, low = torch.where(over, mid, high), torch.where(over, low, mid)
+        return asked(low)
 
 
 def default_levels(network: Network, *, echelon: bool, cv: Tensor, z: float = 1.3) -> Tensor:
