@@ -83,3 +83,28 @@ def test_a_gnn_with_a_constant_output_is_the_echelon_stock_policy():
     expected = echelon(obs)
     assert (expected == 0).any() and (expected > 0).any()
     assert torch.allclose(gnn(obs), expected, atol=1e-5)
+
+
+def test_the_gnn_water_fills_a_transshipment_centre():
+    # Out of a centre the GNN asks for exactly the centre's stock, split to one safety factor: with
+    # a constant output, the stores' positions after the split differ by multiples of their spreads.
+    setting = load_setting("transshipment_backlogged", {"problem_params.n_stores": 3})
+    observer = setting.observer()
+    gnn = build_policy("gnn", observer)
+    with torch.no_grad():
+        gnn.head[-1].weight.zero_()
+    scen = setting.scenarios("dev", n_samples=8, periods=2, warmup=0)
+    from orlearn.inventory.simulator import State
+
+    on_hand = scen.on_hand.clone()
+    on_hand[:, 0] = 40.0  # the centre holds 40 units
+    obs = observer(State(on_hand, scen.pipeline), scen.scale)
+    requests = gnn(obs)
+    out = setting.network.edge_src == 0
+    assert torch.allclose(requests[:, out].sum(1), torch.full((8,), 40.0), rtol=1e-4)
+    stores = setting.network.edge_dst[out]
+    after = (obs.position[:, stores] + requests[:, out]) / obs.scale[:, stores]
+    z = (after - gnn._default[stores]) / gnn._spread[stores]
+    filled = requests[:, out] > 1e-3
+    for row in range(8):
+        assert torch.allclose(z[row][filled[row]], z[row][filled[row]][0].expand(int(filled[row].sum())), atol=1e-3)
