@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -208,8 +209,14 @@ def run(results: Path, *, budget: str = "quick", only: Callable[[Case], bool] | 
     return list(done.values())
 
 
+def _natural(key: str) -> list[Any]:
+    """Sort key that puts '3 stores' before '10 stores'."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    """A Markdown table of benchmark rows."""
+    """A Markdown table of benchmark rows, grouped by setting (case names in natural order)."""
+    rows = sorted(rows, key=lambda r: _natural(r["case"]))
     lines = [
         "| case | test cost / period / store | ± s.e. | reference | gap % | target | train s | epochs |",
         "|---|---|---|---|---|---|---|---|",
