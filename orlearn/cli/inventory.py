@@ -58,7 +58,7 @@ def _train(args: argparse.Namespace) -> int:
         model["rounds"] = args.rounds
     policy = build_policy(args.policy, setting.observer(), **model)
     config = TrainConfig(
-        epochs=args.epochs, learning_rate=args.lr if args.lr else (3e-3 if neural else 3e-2),
+        epochs=args.epochs, learning_rate=args.lr or (2e-3 if args.policy == "gnn" else 3e-3 if neural else 3e-2),
         train_samples=args.train_samples, batch_size=args.batch_size, train_periods=args.periods,
         dev_samples=args.dev_samples, patience=args.patience, lr_decay=args.lr_decay, seed=args.seed,
     )
@@ -143,7 +143,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    choices=["vanilla", "symmetric", "gnn", "base_stock", "capped_base_stock", "echelon_stock"])
     p.add_argument("-o", "--output", help="policy file (.pt); default policies/inventory/SETTING_POLICY.pt")
     p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--lr", type=float, help="Adam learning rate (default 3e-3 neural, 3e-2 baselines)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default 2e-3 gnn, 3e-3 other networks, 3e-2 baselines)")
     p.add_argument("--lr-decay", type=float, default=0.95, help="learning-rate factor per epoch")
     p.add_argument("--train-samples", type=int, help="training scenarios (default: the setting's)")
     p.add_argument("--batch-size", type=int, help="scenarios per gradient step (default: the setting's)")
