@@ -46,7 +46,7 @@ if [[ $stage == train || $stage == all ]]; then
     "$DATA/facility_small" "$DATA/indset_small" -o "$OUT/mixed.pt" --epochs 18 --patience 8
   $ORLEARN train branching "$DATA/facility_small" -o "$OUT/facility.pt" --epochs 15 --patience 8
   $ORLEARN train branching "$DATA/setcover_small" -o "$OUT/setcover.pt" --epochs 15 --patience 8
-  $ORLEARN train branching "$DATA/cauctions_small" -o "$OUT/cauctions.pt" --epochs 15 --patience 8
+  $ORLEARN train branching "$DATA/cauctions_small" -o "$OUT/cauctions.pt" --epochs 8 --patience 8
   # indset: session 2's data and command (not retrained in session 3).
   $ORLEARN train branching "$DATA/indset_small" -o "$OUT/indset.pt" --epochs 30 --patience 6
 fi
