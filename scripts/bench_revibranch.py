@@ -12,12 +12,12 @@ policy. Results go to JSONL files, so an interrupted run resumes. The issue's fu
     python scripts/bench_revibranch.py --classes setcover cauctions --test 20 --transfer 10 \\
         --rounds 20 --episodes 8 --train-instances 100 --time-limit 600 --work runs/revibranch
 
-A reduced run (what docs/revibranch.md reports, with its budget)::
+A reduced run (what docs/revibranch.md reports, with its budget; runs/revibranch/drive3.sh)::
 
     python scripts/bench_revibranch.py --classes cauctions --variants full \\
-        --init policies/branching/cauctions.pt --train-instances 30 --rounds 6 --episodes 6 \\
-        --updates 60 --lr 3e-4 --episode-time-limit 60 --test 10 --transfer 4 \\
-        --time-limit 90 --work runs/revibranch/run2
+        --init policies/branching/cauctions.pt --train-instances 30 --rounds 24 --episodes 6 \\
+        --updates 200 --lr 1e-3 --episode-time-limit 60 --eval-every 3 --eval-instances 8 \\
+        --test 10 --transfer 3 --time-limit 150 --work runs/revibranch/run4
 """
 
 from __future__ import annotations
