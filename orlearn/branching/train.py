@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 KIND = "branching"
 TOPK = (1, 3, 5, 10)
+_RECIPE = ("expert_prob", "node_limit", "time_limit")
 
 
 @dataclass
@@ -330,13 +331,17 @@ def _data_metadata(
 
     tr_inst, tr_samp = count(train_idx)
     va_inst, va_samp = count(valid_idx)
-    collection = {}
+    # Every collection recipe of a distribution with its number of instances (data collected
+    # in several sessions mixes recipes).
+    recipes: dict[str, Counter] = defaultdict(Counter)
     for p in payloads:
         ep = p["episode"]
-        collection.setdefault(
-            p["distribution"],
-            {k: ep.get(k) for k in ("expert_prob", "node_limit", "time_limit")},
-        )
+        recipes[p["distribution"]][tuple(ep.get(k) for k in _RECIPE)] += 1
+    collection = {
+        dist: [dict(zip(_RECIPE, key, strict=True), instances=n) for key, n in sorted(
+            counts.items(), key=lambda kv: tuple(-1 if v is None else v for v in kv[0]))]
+        for dist, counts in sorted(recipes.items())
+    }  # fmt: skip
     return {
         "distributions": sorted(set(tr_inst) | set(va_inst)),
         "train_instances": dict(tr_inst),
