@@ -68,6 +68,12 @@ class Observer:
         )
         self._store_map = torch.nn.functional.one_hot(network.stores, n).float()  # [S, n]
         self.node_dim = self._static.shape[1] + 4 + network.max_lead + past_periods
+        # The dynamic columns (see __call__): on hand, position, echelon, log scale, pipeline
+        # slots, past demand. All but the log scale are stock quantities divided by the scale.
+        self.on_hand_column = self._static.shape[1]
+        self.quantity_columns = torch.ones(self.node_dim, dtype=torch.bool)
+        self.quantity_columns[: self.on_hand_column] = False
+        self.quantity_columns[self.on_hand_column + 3] = False
         self.edge_dim = self._edge_static.shape[1] + network.max_lead
         self.flat_dim = n * self.node_dim + network.n_edges * self.edge_dim
 

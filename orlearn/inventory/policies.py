@@ -132,11 +132,9 @@ class GNNPolicy(nn.Module):
         self.register_buffer("_edges", both, persistent=False)
         levels = default_levels(net, echelon=True, cv=observer.node_cv())
         self.register_buffer("_default", levels, persistent=False)
-        # Columns of node_x / edge_x that are stock quantities (see Observer): divided by levels.
-        quantity = torch.zeros(observer.node_dim, dtype=torch.bool)
-        quantity[[7, 8, 9]] = True
-        quantity[11:] = True
-        self.register_buffer("_quantity", quantity, persistent=False)
+        # Columns of node_x that are stock quantities (see Observer): divided by levels.
+        self.register_buffer("_quantity", observer.quantity_columns.clone(), persistent=False)
+        self._on_hand = observer.on_hand_column
         self.register_buffer("_edge_static", torch.tensor(observer.edge_dim - net.max_lead), persistent=False)
         from_centre = (net.edge_src >= 0) & net.transship[net.edge_src.clamp(min=0)]
         self.register_buffer("_from_centre", from_centre, persistent=False)
@@ -194,7 +192,7 @@ class GNNPolicy(nn.Module):
         net = self.network
         src, dst = net.edge_src.clamp(min=0), net.edge_dst
         spread = self._spread.to(room.dtype)[dst]
-        stock = torch.relu(obs.node_x[:, : net.n_nodes, 7] * obs.scale)  # on hand (column 7), units
+        stock = torch.relu(obs.node_x[:, : net.n_nodes, self._on_hand] * obs.scale)  # on hand, units
         mask = self._from_centre.to(room.dtype)
 
         def asked(z: Tensor) -> Tensor:
