@@ -41,6 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--count", type=int, default=128, help="random instances per size")
     ap.add_argument("--beam-count", type=int, help="instances per size for beam and the "
                     "equal-time baselines (default: --count)")
+    ap.add_argument("--count-mid", type=int, help="random instances per size 101..200 "
+                    "(default: --count)")
     ap.add_argument("--count-large", type=int, help="random instances per size above 200 "
                     "(default: --count)")
     ap.add_argument("--beam", type=int, default=16)
@@ -66,6 +68,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.op = True
     args.beam_count = args.beam_count or args.count
     args.count_large = args.count_large or args.count
+    args.count_mid = args.count_mid or args.count
     return args
 
 
@@ -110,6 +113,8 @@ class Bench:
         self.rows: list[dict] = []
         self.skipped: list[str] = []
         self.models: dict = {}
+        self.argv: list[str] = []
+        self.t0 = time.perf_counter()
 
     def model(self, name: str):
         if name not in self.models:
@@ -124,17 +129,20 @@ class Bench:
         return self.args.knn if n > 2 * trained_n else None
 
     def add(self, group: str, method: str, problem, instances, sols, times, refs) -> None:
-        gaps = []
+        gaps, objs = [], []
         for inst, sol, ref in zip(instances, sols, refs):
             if sol is None or problem.check(inst, sol) is not None:
                 gaps.append(float("nan"))
             else:
-                gaps.append(_gap(problem, problem.objective(inst, sol), ref))
+                objs.append(problem.objective(inst, sol))
+                gaps.append(_gap(problem, objs[-1], ref))
         row = {"set": group, "method": method, "instances": len(instances),
                "gap_percent": float(np.nanmean(gaps)) if not np.all(np.isnan(gaps)) else None,
+               "mean_objective": float(np.mean(objs)) if objs else None,
                "infeasible": int(np.isnan(gaps).sum()),
                "seconds_per_instance": float(np.mean(times))}
         self.rows.append(row)
+        self.save()
         print(f"{group:>22} {method:<28} gap {row['gap_percent'] if row['gap_percent'] is not None else float('nan'):7.2f} %"
               f"  {row['seconds_per_instance']:8.3f} s  (n={len(instances)})", flush=True)
 
@@ -175,7 +183,8 @@ class Bench:
             problem = get_problem(name)
             if self.model(name) is None:
                 continue
-            instances = problem.generate(n, a.count if n <= 200 else a.count_large, a.seed)
+            count = a.count if n <= 100 else a.count_mid if n <= 200 else a.count_large
+            instances = problem.generate(n, count, a.seed)
             t0 = time.perf_counter()
             ref_time = a.ref_seconds * n / 100
             sols = [problem.expert(inst, ref_time, 0) for inst in instances]
@@ -222,11 +231,13 @@ class Bench:
                 self.run_set(f"{sub} ({len(insts)})", name, insts, refs, baselines=False)
 
     def table(self) -> str:
-        lines = ["| set | method | instances | gap % | infeasible | time / instance (s) |",
-                 "| --- | --- | ---: | ---: | ---: | ---: |"]
+        lines = ["| set | method | instances | gap % | mean objective | infeasible | "
+                 "time / instance (s) |",
+                 "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
         for r in self.rows:
             gap = "-" if r["gap_percent"] is None else f"{r['gap_percent']:.2f}"
-            lines.append(f"| {r['set']} | {r['method']} | {r['instances']} | {gap} | "
+            obj = "-" if r["mean_objective"] is None else f"{r['mean_objective']:.6g}"
+            lines.append(f"| {r['set']} | {r['method']} | {r['instances']} | {gap} | {obj} | "
                          f"{r['infeasible']} | {r['seconds_per_instance']:.3f} |")
         if self.skipped:
             lines.append("")
@@ -234,22 +245,34 @@ class Bench:
         return "\n".join(lines)
 
 
+    def save(self, done: bool = False) -> str:
+        """The table so far, also written to --out (after every row, so a run stopped early
+        keeps what it measured)."""
+        text = self.table()
+        cmd = "python scripts/bench_construct.py " + " ".join(self.argv)
+        wall = time.perf_counter() - self.t0
+        status = "" if done else " (incomplete: still running or stopped)"
+        text += (f"\n\nCommand: `{cmd}`; wall time {wall:.0f} s{status}, torch threads "
+                 f"{torch.get_num_threads()}.\n")
+        if self.args.out:
+            out = Path(self.args.out)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text)
+            out.with_suffix(".json").write_text(
+                json.dumps({"config": vars(self.args), "rows": self.rows}, indent=1)
+            )
+        return text
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     bench = Bench(args)
-    t0 = time.perf_counter()
+    bench.argv = sys.argv[1:] if argv is None else list(argv)
+    bench.t0 = time.perf_counter()
     bench.random_sets()
     bench.real_sets()
-    text = bench.table()
-    cmd = "python scripts/bench_construct.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    text += f"\n\nCommand: `{cmd}`; wall time {time.perf_counter() - t0:.0f} s, torch threads {torch.get_num_threads()}.\n"
-    print(text)
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
-        out.with_suffix(".json").write_text(json.dumps({"config": vars(args), "rows": bench.rows}, indent=1))
+    print(bench.save(done=True))
     return 0
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the shipped BQ-NCO policies policies/construct/{tsp,cvrp,kp}100.pt.
+# Reproduces the shipped BQ-NCO policies policies/construct/{tsp,cvrp,kp,op,atsp}100.pt.
 # Labels are cached under runs/construct/labels and training resumes from
 # runs/construct/<policy>/checkpoint.pt: re-running continues where it stopped. --max-minutes is
 # the TOTAL training time across resumes, so each line below is one phase of the history of a
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ORLEARN=${ORLEARN:-.venv/bin/orlearn}
-STEP=${STEP:-all}   # tsp | cvrp | kp | op | all
+STEP=${STEP:-all}   # tsp | cvrp | kp | op | atsp | all
 
 train() {  # problem policy instances label_time lr total_minutes [more flags]
   local problem=$1 out=$2 count=$3 label=$4 lr=$5 minutes=$6
@@ -24,17 +24,31 @@ if [[ $STEP == all || $STEP == tsp ]]; then
   # session 2: + random start/direction/symmetry; early-stopped (patience) at 53 min, epoch 61
   train tsp tsp100 500 0.5 3e-4 60
   # session 2: a lower step size, with the patience it needs to run at all
-  train tsp tsp100 500 0.5 1e-4 "${TSP_MINUTES:-65}" --patience 100
+  train tsp tsp100 500 0.5 1e-4 65 --patience 100
+  # session 3: a decayed step size, validated on 64 instances (less noisy early stopping)
+  train tsp tsp100 500 0.5 5e-5 "${TSP_MINUTES:-75}" --patience 100 --val-instances 64 \
+    --steps-per-epoch 100
 fi
 if [[ $STEP == all || $STEP == cvrp ]]; then
   train cvrp cvrp100 250 0.5 3e-4 20 --no-augment         # session 1
   train cvrp cvrp100 250 0.5 3e-4 "${CVRP_MINUTES_2:-32}" # session 2: + reversed routes, symmetry
-  train cvrp cvrp100 250 0.5 1e-4 "${CVRP_MINUTES:-38}"   # session 2: lower step size to finish
+  train cvrp cvrp100 250 0.5 1e-4 38                      # session 2: lower step size to finish
+  # session 3: more of the same step size, validated on 64 instances
+  train cvrp cvrp100 250 0.5 1e-4 "${CVRP_MINUTES:-48}" --patience 100 --val-instances 64 \
+    --steps-per-epoch 100
 fi
 if [[ $STEP == all || $STEP == kp ]]; then
   train kp kp100 2000 0 3e-4 "${KP_MINUTES:-12}" --no-augment
 fi
 if [[ $STEP == all || $STEP == op ]]; then
-  # A short run so that an OP policy exists at all (session 2): far from converged.
-  train op op100 200 0.3 3e-4 "${OP_MINUTES:-7}"
+  # session 2: a short run so that an OP policy exists at all
+  train op op100 200 0.3 3e-4 7
+  # session 3: continued at a lower step size, validated on 64 instances
+  train op op100 200 0.3 2e-4 "${OP_MINUTES:-17}" --patience 100 --val-instances 64 \
+    --steps-per-epoch 100
+fi
+if [[ $STEP == all || $STEP == atsp ]]; then
+  # session 3: random "tmat" ATSP100 (uniform arcs closed under shortest paths), lr 3e-4 then 1e-4
+  train atsp atsp100 300 0.5 3e-4 16
+  train atsp atsp100 300 0.5 1e-4 "${ATSP_MINUTES:-26}" --patience 100
 fi

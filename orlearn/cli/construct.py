@@ -44,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--no-augment", action="store_true",
                    help="train on the labelled instances as they are, without random equivalent "
                    "copies (other start node, direction, plane symmetry)")
+    t.add_argument("--knn", type=int, help="train and validate on sub-problems cut to the k "
+                   "nearest candidates (cheaper steps; the policy then decodes with that k)")
     t.add_argument("--epochs", type=int, default=200)
     t.add_argument("--steps-per-epoch", type=int, default=100)
     t.add_argument("--patience", type=int, default=20, help="epochs without a better validation gap")
@@ -122,6 +124,8 @@ def _train(args: argparse.Namespace) -> int:
 
     if args.n < 3 or args.batch_size < 1 or args.epochs < 1:
         raise OrlearnError("--n must be >= 3, --batch-size and --epochs >= 1")
+    if args.knn is not None and args.knn < 1:
+        raise OrlearnError("--knn must be at least 1")
     cfg = TrainConfig(
         problem=args.problem, out=args.out, n=args.n, train_instances=args.train_instances,
         val_instances=args.val_instances, label_time=args.label_time, seed=args.seed,
@@ -129,7 +133,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch, patience=args.patience,
         max_minutes=args.max_minutes, workers=args.workers, cache_dir=args.cache_dir,
-        run_dir=args.run_dir, augment=not args.no_augment,
+        run_dir=args.run_dir, augment=not args.no_augment, knn=args.knn,
     )
     path = train(cfg)
     print(f"policy written to {path}")

@@ -41,8 +41,8 @@ def solve(
 ) -> list[Any]:
     """Solve ``instances`` of ``problem`` with a trained policy (the shipped one by default):
     greedy, or beam search of width ``beam``. ``knn`` restricts each step to the k candidates
-    nearest the current node; by default it is the training size for instances more than twice
-    as large. Returns one :class:`orlearn.construct.decode.Decoded` per instance."""
+    nearest the current node; by default it is the policy's training k for a policy trained on
+    k-NN sub-problems, else the training size for instances more than twice as large. Returns one :class:`orlearn.construct.decode.Decoded` per instance."""
     from orlearn.construct.decode import solve as decode
     from orlearn.construct.model import load_model
     from orlearn.construct.problems import get_problem
@@ -55,12 +55,14 @@ def solve(
     prob = get_problem(problem)
     model, meta = load_model(str(policy or default_policy(problem)), prob)
     results: list[Any] = [None] * len(instances)
-    trained_n = int(meta.get("config", {}).get("n", 100))
+    config = meta.get("config", {})
+    trained_n = int(config.get("n", 100))
+    trained_knn = config.get("knn")  # a policy trained on k-NN sub-problems decodes with them
     for big in (False, True):
         idx = [i for i, inst in enumerate(instances) if (prob.size_of(inst) > 2 * trained_n) == big]
         if not idx:
             continue
-        k = knn if knn is not None else (trained_n if big else None)
+        k = knn if knn is not None else (trained_knn or (trained_n if big else None))
         out = decode(prob, model, [instances[i] for i in idx], beam=beam, knn=k, batch_size=batch_size)
         for i, r in zip(idx, out):
             results[i] = r

@@ -20,10 +20,10 @@ import torch
 
 from orlearn.construct.decode import solve
 from orlearn.construct.labels import DEFAULT_CACHE, label_instances
-from orlearn.construct.model import DEFAULTS, build_model, policy_logits
+from orlearn.construct.model import DEFAULTS, build_model, load_model, policy_logits
 from orlearn.construct.problems import get_problem
 from orlearn.curves import save_learning_curves
-from orlearn.errors import OrlearnError
+from orlearn.errors import OrlearnError, PolicyFileError
 from orlearn.policy_file import PolicyFile, save_policy
 from orlearn.progress import progress_bar
 from orlearn.seeding import seed_everything
@@ -53,6 +53,7 @@ class TrainConfig:
     epochs: int = 100
     steps_per_epoch: int = 100
     augment: bool = True  # random equivalent copies of the labelled instances (Problem.augment)
+    knn: int | None = None  # train and validate on sub-problems cut to the k nearest candidates
     patience: int = 10  # epochs without a better validation gap before stopping
     max_minutes: float | None = None  # stop (resumably) after this much training time
     workers: int = 1  # label processes
@@ -74,11 +75,17 @@ def _dataset(cfg: TrainConfig, count: int, seed: int, show_progress: bool):
     return instances, sols, trajs
 
 
-def _batch(problem, data, lengths, rng: np.random.Generator, batch_size: int, augment: bool):
+def _batch(
+    problem, data, lengths, rng: np.random.Generator, batch_size: int, augment: bool,
+    knn: int | None = None,
+):
     """A batch of sub-problems: one prefix length t for the whole batch, so every state has the
     same number of tokens; only instances whose trajectory is longer than t take part.
     ``data`` = (instances, solutions, trajectories); with ``augment`` every picked instance is
-    replaced by a random equivalent copy (its trajectory has the same length)."""
+    replaced by a random equivalent copy (its trajectory has the same length). With ``knn`` each
+    state is cut to its k nearest candidates (:meth:`Problem.knn`), as decoding with ``knn``
+    sees it: k + 2 tokens instead of all remaining ones, so a step costs a fraction; the rare
+    samples whose expert step lies outside the k nearest are dropped."""
     instances, sols, trajs = data
     t = int(rng.integers(0, lengths.max()))
     eligible = np.flatnonzero(lengths > t)
@@ -92,7 +99,17 @@ def _batch(problem, data, lengths, rng: np.random.Generator, batch_size: int, au
         picked = [trajs[i] for i in pick]
     rows = torch.as_tensor(np.stack([tr[: t + 1] for tr in picked]))
     state = problem.reduce(problem.initial_state(insts), rows[:, :t])
-    return state, problem.target_actions(state, rows[:, t])
+    target = problem.target_actions(state, rows[:, t])
+    restricted = problem.knn(state, knn) if knn else None
+    if restricted is None:
+        return state, target
+    sub, pos = restricted
+    a = problem.actions_per_token
+    hit = pos == (target // a)[:, None]  # (B, k + fixed): where the expert's token went
+    inside = hit.any(1)
+    target = hit.float().argmax(1) * a + target % a
+    keep = inside.nonzero()[:, 0]
+    return sub.select(keep), target[keep]
 
 
 def _loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -103,12 +120,26 @@ def _loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (log_z - logits.gather(1, target[:, None])[:, 0]).mean()
 
 
-def validation_gap(problem, model, instances, reference: list[float]) -> float:
+def validation_gap(
+    problem, model, instances, reference: list[float], knn: int | None = None
+) -> float:
     """Mean greedy gap (%) to the expert objectives, positive when worse."""
-    decoded = solve(problem, model, instances, beam=1, batch_size=64)
+    decoded = solve(problem, model, instances, beam=1, knn=knn, batch_size=64)
     sign = 1.0 if problem.sense == "min" else -1.0
     gaps = [sign * (d.objective - r) / abs(r) * 100 for d, r in zip(decoded, reference)]
     return float(np.mean(gaps))
+
+
+def _gap_of_file(cfg: TrainConfig, problem, val_inst, reference: list[float]) -> float:
+    """Validation gap of the policy already at ``cfg.out`` (inf if there is none or it does not
+    load)."""
+    if not Path(cfg.out).is_file():
+        return float("inf")
+    try:
+        model, _ = load_model(cfg.out, problem)
+    except PolicyFileError:
+        return float("inf")
+    return validation_gap(problem, model, val_inst, reference, cfg.knn)
 
 
 def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
@@ -144,6 +175,12 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
         torch.set_rng_state(ck["torch_rng"])
         history, best, best_epoch = ck["history"], ck["best"], ck["best_epoch"]
         epoch, trained_s = ck["epoch"], ck["trained_s"]
+        before = ck["config"]
+        if before.get("knn") != cfg.knn or before["val_instances"] != cfg.val_instances:
+            # Validation measures otherwise now: the policy to beat is the one already written,
+            # measured the new way (a later phase may use a larger, less noisy validation set).
+            best, best_epoch = _gap_of_file(cfg, problem, val_inst, reference), epoch
+            log.info("validation changed: %s scores %.3f %% on it", cfg.out, best)
         log.info("resumed %s at epoch %d (best gap %.3f %%)", ckpt_path, epoch, best)
 
     start = time.perf_counter() - trained_s
@@ -162,7 +199,9 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
             for _ in range(cfg.steps_per_epoch):
                 if out_of_time():  # a short last epoch still validates and checkpoints
                     break
-                state, target = _batch(problem, data, lengths, rng, cfg.batch_size, cfg.augment)
+                state, target = _batch(
+                    problem, data, lengths, rng, cfg.batch_size, cfg.augment, cfg.knn
+                )
                 loss = _loss(policy_logits(model, problem, state), target)
                 opt.zero_grad()
                 loss.backward()
@@ -172,7 +211,7 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
             if not losses:
                 break
             epoch += 1
-            gap = validation_gap(problem, model, val_inst, reference)
+            gap = validation_gap(problem, model, val_inst, reference, cfg.knn)
             history["train loss"].append(float(np.mean(losses)))
             history["validation gap %"].append(gap)
             if gap < best:
@@ -215,6 +254,7 @@ def _save(cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_tra
                     f"({cfg.label_time} s each), "
                     "with sub-path augmentation"
                     + (" and random equivalent copies (Problem.augment)" if cfg.augment else "")
+                    + (f", cut to the {cfg.knn} nearest candidates" if cfg.knn else "")
                 ),
                 "epochs": epoch,
                 "steps_per_epoch": cfg.steps_per_epoch,
@@ -223,7 +263,7 @@ def _save(cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_tra
                 "validation_gap_percent": round(gap, 3),
                 "validation": (
                     f"greedy on {cfg.val_instances} random instances (seed {cfg.seed * 1000 + 2}), "
-                    "gap to the expert labels"
+                    "gap to the expert labels" + (f", decoded with knn {cfg.knn}" if cfg.knn else "")
                 ),
                 "config": dataclasses.asdict(cfg),
             },

@@ -6,6 +6,7 @@ import json
 
 import torch
 
+from orlearn.construct.labels import label_instances
 from orlearn.construct.model import load_model
 from orlearn.construct.problems import get_problem
 from orlearn.construct.train import TrainConfig, train, validation_gap
@@ -40,6 +41,18 @@ def test_short_training_beats_a_random_policy(tmp_path):
     history = json.loads((tmp_path / "run" / "history.json").read_text())
     assert len(history["train loss"]) == 3
 
+    # A phase with another validation set measures the policy already written on it first, so
+    # the file always holds the policy with the best gap on the current validation set.
+    cfg.epochs, cfg.val_instances = 4, 4
+    train(cfg, show_progress=False)
+    best = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)["best"]
+    shipped, _ = load_model(str(path), p)
+    val4 = p.generate(10, 4, 2)
+    labels = label_instances("tsp", val4, time_limit=0.02, cache_dir=cfg.cache_dir,
+                             show_progress=False)  # the labels training used (cached)
+    ref4 = [p.objective(i, s) for i, s in zip(val4, labels)]
+    assert abs(validation_gap(p, shipped, val4, ref4) - best) < 1e-9
+
 
 def test_kp_multilabel_training_runs(tmp_path):
     torch.set_num_threads(1)
@@ -49,3 +62,32 @@ def test_kp_multilabel_training_runs(tmp_path):
     path = train(cfg, show_progress=False)
     model, meta = load_model(str(path), get_problem("kp"))
     assert meta["validation_gap_percent"] < 50
+
+
+def test_knn_batches_keep_the_expert_step():
+    """Training on k-NN sub-problems: k + 2 tokens, and the target is still the expert's step
+    (node and, for CVRP, direct or via the depot)."""
+    import numpy as np
+
+    from orlearn.construct.train import _batch
+
+    for name, k in (("tsp", 4), ("cvrp", 5)):
+        p = get_problem(name)
+        insts = p.generate(12, 6, 3)
+        sols = [p.expert(i, 0.02, 0) for i in insts]
+        trajs = [p.trajectory(i, s) for i, s in zip(insts, sols)]
+        lengths = np.array([len(t) for t in trajs])
+        rng = np.random.default_rng(0)
+        for _ in range(6):
+            state = rng.bit_generator.state
+            full, full_target = _batch(p, (insts, sols, trajs), lengths, rng, 8, True)
+            rng.bit_generator.state = state  # the same samples, cut to the k nearest
+            sub, target = _batch(p, (insts, sols, trajs), lengths, rng, 8, True, knn=k)
+            assert sub.size == min(full.size, k + 2)
+            assert len(target) <= len(full_target)
+            a = p.actions_per_token
+            if len(target) == len(full_target):  # no sample dropped: compare them one by one
+                full_ids = full.ids.gather(1, (full_target // a)[:, None])
+                assert torch.equal(sub.ids.gather(1, (target // a)[:, None]), full_ids)
+                assert torch.equal(target % a, full_target % a)
+            assert bool(p.mask(sub).reshape(len(target), -1)[torch.arange(len(target)), target].all())
