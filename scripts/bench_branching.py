@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("runs/branching/bench"))
     ap.add_argument("--cache-dir", type=Path, default=None, help="generated test instances")
     ap.add_argument("--report-only", action="store_true",
-                    help="solve nothing: tabulate what the JSONL files already hold")  # fmt: skip
+                    help="solve nothing: tabulate what the JSONL files already hold (the rules "
+                         "among --rules that ran, over the instances they all finished)")  # fmt: skip
     args = ap.parse_args(argv)
 
     shipped = set(shipped_policies())
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not jsonl.is_file():
                     continue
                 results = [r for r in read_results(jsonl) if r.rule in rules]
+                rules = [rule for rule in rules if any(r.rule == rule for r in results)]
                 instances = sorted({r.instance for r in results})
             else:
                 instances = resolve_instances([dist], n=n, split="test", cache_dir=args.cache_dir)
@@ -132,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                     entry[f"{gnn} nodes / vanillafullstrong"] = by_rule[gnn].nodes / fsb.nodes
             fsb_note = ""
             fsb_jsonl = args.out / f"{cls}_{size}_fsb.jsonl"
+            fsb_results = []
             if size == "small" and args.fsb_small > 0 and fsb is None:
                 if args.report_only:
                     fsb_results = read_results(fsb_jsonl) if fsb_jsonl.is_file() else []
@@ -141,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                         settings=args.settings, output=fsb_jsonl,
                         time_limit=args.fsb_time_limit or args.time_limit,
                     )  # fmt: skip
+            if fsb_results:
                 ratios = node_ratios(results, fsb_results, rules)
                 entry["nodes / vanillafullstrong"] = ratios
                 for gnn, ratio in ratios.items():
@@ -160,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(
                 f"### {dist}: {rows[0].instances if rows else 0} test instances, {args.settings} settings, "
                 f"{args.time_limit:g} s limit\n\n{summary_markdown(rows)}{fsb_note}"
+                f"{_per_node_note(results, entry['per_node_ms'])}"
             )
 
     targets = _targets(summary_json)
@@ -173,6 +178,22 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "tables.md").write_text(text)
     print(text)
     return 0
+
+
+def _per_node_note(results: list, per_node: dict[str, dict[str, float]]) -> str:
+    """One line: solving milliseconds per node of each rule (all its solves' time over all
+    their nodes) and, for the GNNs, the observation and inference parts of a learned node."""
+    parts = []
+    for rule in dict.fromkeys(r.rule for r in results):
+        mine = [r for r in results if r.rule == rule and r.nodes > 0]
+        if not mine:
+            continue
+        ms = 1e3 * sum(r.solving_time for r in mine) / sum(r.nodes for r in mine)
+        split = per_node.get(rule) or {}
+        extra = (f" (observation {split['observation_ms']:.1f} + inference "
+                 f"{split['inference_ms']:.1f})" if split else "")  # fmt: skip
+        parts.append(f"{rule} {ms:.1f}{extra}")
+    return "\nSolving ms per node (wall, loaded machine): " + ", ".join(parts) + "\n" if parts else ""
 
 
 def _targets(summary: dict) -> list[str]:

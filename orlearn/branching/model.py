@@ -52,6 +52,10 @@ class Standardize(nn.Module):
         return (x - self.mean) / self.std
 
 
+#: Edges per chunk of the gradient-free message pass: (chunk, emb) float32 blocks fit in L2.
+CHUNK_EDGES = 8192
+
+
 class BipartiteConv(MessagePassing):
     """Gasse's graph convolution from a source side to a target side of the bipartite graph.
 
@@ -78,13 +82,44 @@ class BipartiteConv(MessagePassing):
     ) -> torch.Tensor:  # fmt: skip
         """``edge_index`` is [source, target]; returns the new target embeddings."""
         n_dst = x_dst.size(0)
-        summed = self.propagate(
-            edge_index, x=(self.right(x_src), self.left(x_dst)), edge_attr=edge_attr,
-            size=(x_src.size(0), n_dst),
-        )  # fmt: skip
+        src, dst = self.right(x_src), self.left(x_dst)
+        if torch.is_grad_enabled():
+            summed = self.propagate(
+                edge_index, x=(src, dst), edge_attr=edge_attr, size=(x_src.size(0), n_dst)
+            )
+        else:
+            summed = self._sum_messages(src, dst, edge_index, edge_attr)
         degree = torch.bincount(edge_index[1], minlength=n_dst).to(x_dst.dtype).unsqueeze(-1)
         agg = self.final(summed) + (degree - 1.0) * self.final.bias
         return self.out(torch.cat([self.post(agg), x_dst], dim=-1))
+
+    def _sum_messages(
+        self, src: torch.Tensor, dst: torch.Tensor, edge_index: torch.Tensor,
+        edge_attr: torch.Tensor,
+    ) -> torch.Tensor:  # fmt: skip
+        """What ``propagate`` sums per target, without gradients, in chunks of edges.
+
+        The (edges, emb) message tensor of a set cover LP is several MB: streamed through RAM
+        once per operation (two gathers, two adds, ReLU, scatter). Chunks of ``CHUNK_EDGES``
+        edges stay in cache between those operations (setcover/small: 2.1 -> 1.5 ms per pass).
+        Each target's messages are still added in edge order: the same sums as ``propagate``.
+        """
+        out = torch.zeros_like(dst)
+        n_edges = edge_index.size(1)
+        if n_edges == 0:
+            return out
+        size = min(CHUNK_EDGES, n_edges)
+        gathered = torch.empty(size, dst.size(1), dtype=dst.dtype)
+        other = torch.empty_like(gathered)
+        weight = self.edge.weight.t()
+        for start in range(0, n_edges, size):
+            stop = min(start + size, n_edges)
+            j, i = edge_index[0, start:stop], edge_index[1, start:stop]  # source, target
+            msg = torch.index_select(dst, 0, i, out=gathered[: stop - start])
+            msg.add_(torch.index_select(src, 0, j, out=other[: stop - start]))
+            msg.addcmul_(edge_attr[start:stop], weight).relu_()
+            out.index_add_(0, i, msg)
+        return out
 
     def message(self, x_i: torch.Tensor, x_j: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         # In place throughout: every fresh (E, emb) tensor costs page faults, and these
@@ -157,14 +192,14 @@ class BranchingGNN(nn.Module):
         e_last = self.norm_e(data.edge_attr.index_select(0, last))
         need_c = torch.zeros(n_c, dtype=torch.bool)
         need_c[last_rows] = True
-        first = need_c.index_select(0, rows)  # every edge of those rows feeds the first conv
-        if bool(first.all()):  # nothing to skip (set cover): no renumbering
+        if bool(need_c.all()):  # every row, so every edge, feeds the first conv (set cover)
             c = self.embed_c(self.norm_c(data.x_c))
             v = self.embed_v(self.norm_v(data.x_v))
             c = self.conv_v_to_c(v, data.edge_index.flip(0), self.norm_e(data.edge_attr), c)
             edge_index = torch.stack([last_rows, cand_pos.index_select(0, last_cols)])
             return self.conv_c_to_v(c, edge_index, e_last, v.index_select(0, variables))
-        first = torch.nonzero(first).squeeze(1)
+        # Every edge of the needed rows feeds the first convolution.
+        first = torch.nonzero(need_c.index_select(0, rows)).squeeze(1)
         first_rows, first_cols = rows.index_select(0, first), cols.index_select(0, first)
         need_v = torch.zeros(n_v, dtype=torch.bool)
         need_v[first_cols] = True
