@@ -68,13 +68,27 @@ def custom_set(name: str, params: str, split: str, n: int, root: Path) -> Path:
     return folder
 
 
-def _files(folder: Path, n: int) -> list[Path]:
+def _files(folder: Path, n: int, pick: list[int] | None = None) -> list[Path]:
+    """The first ``n`` instances of ``folder`` (sorted by name), or those at positions ``pick``."""
     if not folder.is_dir():
         raise OrlearnError(f"{folder}: no such instance folder (see instances/milp/README.md)")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and is_instance_file(p))[:n]
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_instance_file(p))
+    if pick:
+        bad = [i for i in pick if not 0 <= i < len(files)]
+        if bad:
+            raise OrlearnError(f"{folder}: {len(files)} instances, no position {bad[0]}")
+        return [files[i] for i in pick]
     if len(files) < n:
         raise OrlearnError(f"{folder}: {len(files)} instances, {n} asked for")
-    return files
+    return files[:n]
+
+
+def _positions(text: str) -> list[int]:
+    """'0,2,3' -> [0, 2, 3]; OrlearnError for anything else."""
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise OrlearnError(f"--transfer-pick wants positions like 0,2,3, got {text!r}") from None
 
 
 def table(results: list[SolveResult], rules: list[str], labels: dict[str, str], base: str) -> tuple[
@@ -138,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="transfer instance folder per class ({cls} replaced)")
     parser.add_argument("--test", type=int, default=20, help="small test instances per class")
     parser.add_argument("--transfer", type=int, default=10, help="medium transfer instances")
+    parser.add_argument("--transfer-pick", default="",
+                        help="transfer instances at these positions of the sorted folder "
+                             "(e.g. 0,2,3) instead of the first --transfer")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--episodes", type=int, default=8)
     parser.add_argument("--updates", type=int, default=50)
@@ -214,12 +231,14 @@ def main(argv: list[str] | None = None) -> int:
                 test_dir = str(custom_set(
                     f"{cls}/small", args.test_params, "test", args.test, work / "instances"
                 ))  # fmt: skip
-            for split, folder, n in (
-                ("test", test_dir, args.test), ("transfer", args.transfer_dir, args.transfer)
+            pick = _positions(args.transfer_pick)
+            for split, folder, n, positions in (
+                ("test", test_dir, args.test, None),
+                ("transfer", args.transfer_dir, len(pick) or args.transfer, pick),
             ):
                 if n == 0:
                     continue
-                files = _files(Path(folder.format(cls=cls)), n)
+                files = _files(Path(folder.format(cls=cls)), n, positions)
                 results = solve_batch(
                     files, rules, settings="gasse", seeds=[args.seed], time_limit=args.time_limit,
                     jobs=args.solve_jobs, output=work / cls / f"{split}.jsonl",

@@ -51,6 +51,7 @@ empty and the context sees the current state only (the ablation "RL without revi
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,11 +93,18 @@ class PathBatch:
     anc_mask: torch.Tensor  # (B, L) bool
 
 
+@functools.lru_cache(maxsize=8)
+def _frequencies(half: int) -> torch.Tensor:
+    # Computed once per size (the rule encodes positions twice per node); made outside
+    # inference mode so that training may use the same tensor.
+    with torch.inference_mode(False):
+        return torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+
+
 def positional_encoding(pos: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal encoding (Vaswani et al. 2017) of integer positions: ``pos.shape + (dim,)``."""
     half = dim // 2
-    freq = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-    angle = pos.to(torch.float32).unsqueeze(-1) * freq
+    angle = pos.to(torch.float32).unsqueeze(-1) * _frequencies(half)
     enc = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1)
     if dim % 2:
         enc = torch.cat([enc, torch.zeros(*enc.shape[:-1], 1)], dim=-1)

@@ -139,6 +139,24 @@ def test_positional_encoding_distinguishes_depths() -> None:
     assert torch.cdist(enc, enc).fill_diagonal_(1.0).min() > 0.1
 
 
+def test_positional_encoding_is_the_sinusoid_in_and_out_of_inference_mode() -> None:
+    # The frequencies are cached; the first call may come from the rule (inference mode) and
+    # a later one from training, which must still be able to backpropagate through it.
+    from orlearn.branching.revibranch import policy
+
+    policy._frequencies.cache_clear()
+    pos = torch.tensor([0, 3, 17])
+    with torch.inference_mode():
+        first = positional_encoding(pos, 6)
+    freq = 10000.0 ** (-torch.arange(3, dtype=torch.float64) / 3)
+    angle = pos[:, None].double() * freq
+    expected = torch.cat([torch.sin(angle), torch.cos(angle)], -1).float()
+    torch.testing.assert_close(first, expected)
+    scale = torch.ones(1, requires_grad=True)
+    (positional_encoding(pos, 6) * scale).sum().backward()
+    assert scale.grad is not None and torch.isfinite(scale.grad).all()
+
+
 def test_untrained_rule_solves_like_the_imitation_rule(
     instance_dir: Path, imitation_policy: Path
 ) -> None:
