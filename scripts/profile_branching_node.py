@@ -44,16 +44,18 @@ def main() -> None:
             obs = build(m)
             cpu["observation"].append(time.process_time() - c)
             wall["observation"].append(time.perf_counter() - w)
-            c = time.process_time()
-            m.getBipartiteGraphRepresentation()
-            cpu["plain graph"].append(time.process_time() - c)
             return obs
 
-        def timed_score(obs, score=score):
+        def timed_score(obs, score=score, model=model):
             c, w = time.process_time(), time.perf_counter()
             out = score(obs)
             cpu["inference"].append(time.process_time() - c)
             wall["inference"].append(time.perf_counter() - w)
+            # After the inference, as the rule has no such call between observation and GNN:
+            # its ~30,000 fresh Python lists would evict the GNN's data from the caches.
+            c = time.process_time()
+            model.getBipartiteGraphRepresentation()
+            cpu["plain graph"].append(time.process_time() - c)
             return out
 
         rule.builder = timed_build
