@@ -176,9 +176,11 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
         history, best, best_epoch = ck["history"], ck["best"], ck["best_epoch"]
         epoch, trained_s = ck["epoch"], ck["trained_s"]
         before = ck["config"]
-        if before.get("knn") != cfg.knn or before["val_instances"] != cfg.val_instances:
+        changed = [k for k in ("knn", "val_instances", "label_time") if before.get(k) != getattr(cfg, k)]
+        if changed:
             # Validation measures otherwise now: the policy to beat is the one already written,
-            # measured the new way (a later phase may use a larger, less noisy validation set).
+            # measured the new way (a later phase may use a larger, less noisy validation set,
+            # or better expert labels).
             best, best_epoch = _gap_of_file(cfg, problem, val_inst, reference), epoch
             log.info("validation changed: %s scores %.3f %% on it", cfg.out, best)
         log.info("resumed %s at epoch %d (best gap %.3f %%)", ckpt_path, epoch, best)
