@@ -12,12 +12,17 @@ policy. Results go to JSONL files, so an interrupted run resumes. The issue's fu
     python scripts/bench_revibranch.py --classes setcover cauctions --test 20 --transfer 10 \\
         --rounds 20 --episodes 8 --train-instances 100 --time-limit 600 --work runs/revibranch
 
-A reduced run (what docs/revibranch.md reports, with its budget; runs/revibranch/drive3.sh)::
+The reduced ablation docs/revibranch.md reports (runs/revibranch/drive5.sh, then
+drive5_eval.sh; the full variant was trained by the same command in session 2)::
 
-    python scripts/bench_revibranch.py --classes cauctions --variants full \\
-        --init policies/branching/cauctions.pt --train-instances 30 --rounds 24 --episodes 6 \\
-        --updates 200 --lr 1e-3 --episode-time-limit 60 --eval-every 3 --eval-instances 8 \\
-        --test 10 --transfer 3 --time-limit 150 --work runs/revibranch/run4
+    python scripts/bench_revibranch.py --classes cauctions \\
+        --variants no_revival no_redistribution full --init runs/revibranch/init/cauctions.pt \\
+        --train-instances 30 --rounds 24 --episodes 6 --updates 200 --lr 1e-3 \\
+        --episode-time-limit 60 --eval-every 3 --eval-instances 8 --test 0 --transfer 0 \\
+        --work runs/revibranch/run5
+    python scripts/bench_revibranch.py --classes cauctions \\
+        --variants no_revival no_redistribution full --init runs/revibranch/init/cauctions.pt \\
+        --no-train --test 20 --transfer-pick 0,2,3,6 --time-limit 300 --work runs/revibranch/run5
 """
 
 from __future__ import annotations
