@@ -4,9 +4,11 @@ as BQ beam, on random TSP / CVRP / KP / OP and on TSPLIB, ATSP and CVRPLIB X ins
 
 The full issue configuration is the default:
     .venv/bin/python scripts/bench_construct.py
-A reduced run (what fits a shared 2-core machine) picks fewer instances and sizes, e.g.:
-    .venv/bin/python scripts/bench_construct.py --count 16 --beam-count 8 --tsp 100 200 1000 \
-        --cvrp 100 --kp 100 200 --op --tsplib 5 --cvrplib 3 --out docs/bench_construct.md
+A reduced run (what fits a shared 2-core machine in ~35 minutes; docs/construct.md) picks fewer
+instances per size and a shorter reference:
+    .venv/bin/python scripts/bench_construct.py --count 128 --count-mid 64 --count-large 16 \
+        --beam-count 8 --beam 16 --beam-max-n 100 --ref-seconds 0.5 --ref-seconds-op 1 \
+        --out runs/construct/bench_s3.md
 
 Gaps on random instances are to a reference solution: the exact optimum for KP (OR-Tools), and
 for routing PyVRP run for --ref-seconds per 100 nodes (no Concorde here: the published BQ-NCO
