@@ -22,7 +22,7 @@ drive5_eval.sh; the full variant was trained by the same command in session 2)::
         --work runs/revibranch/run5
     python scripts/bench_revibranch.py --classes cauctions \\
         --variants no_revival no_redistribution full --init runs/revibranch/init/cauctions.pt \\
-        --no-train --test 20 --transfer-pick 0,2,3,6 --time-limit 300 --work runs/revibranch/run5
+        --no-train --test 20 --transfer-pick 0,2,3,6,5 --time-limit 300 --work runs/revibranch/run5
 """
 
 from __future__ import annotations
