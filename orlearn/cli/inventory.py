@@ -57,8 +57,11 @@ def _train(args: argparse.Namespace) -> int:
     if args.policy == "gnn":
         model["rounds"] = args.rounds
     policy = build_policy(args.policy, setting.observer(), **model)
+    # Default step sizes: 2e-3 for the GNN (larger steps swung its stock targets until it lost
+    # every gradient, docs/inventory.md), 3e-3 for the other networks, 3e-2 for the baselines.
+    default_lr = 2e-3 if args.policy == "gnn" else (3e-3 if neural else 3e-2)
     config = TrainConfig(
-        epochs=args.epochs, learning_rate=args.lr or (2e-3 if args.policy == "gnn" else 3e-3 if neural else 3e-2),
+        epochs=args.epochs, learning_rate=args.lr or default_lr,
         train_samples=args.train_samples, batch_size=args.batch_size, train_periods=args.periods,
         dev_samples=args.dev_samples, patience=args.patience, lr_decay=args.lr_decay, seed=args.seed,
     )

@@ -42,7 +42,8 @@ def solve(
     """Solve ``instances`` of ``problem`` with a trained policy (the shipped one by default):
     greedy, or beam search of width ``beam``. ``knn`` restricts each step to the k candidates
     nearest the current node; by default it is the policy's training k for a policy trained on
-    k-NN sub-problems, else the training size for instances more than twice as large. Returns one :class:`orlearn.construct.decode.Decoded` per instance."""
+    k-NN sub-problems, else the training size for instances more than twice as large. Returns
+    one :class:`orlearn.construct.decode.Decoded` per instance."""
     from orlearn.construct.decode import solve as decode
     from orlearn.construct.model import load_model
     from orlearn.construct.problems import get_problem

@@ -176,7 +176,8 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
         history, best, best_epoch = ck["history"], ck["best"], ck["best_epoch"]
         epoch, trained_s = ck["epoch"], ck["trained_s"]
         before = ck["config"]
-        changed = [k for k in ("knn", "val_instances", "label_time") if before.get(k) != getattr(cfg, k)]
+        validation_keys = ("knn", "val_instances", "label_time")
+        changed = [k for k in validation_keys if before.get(k) != getattr(cfg, k)]
         if changed:
             # Validation measures otherwise now: the policy to beat is the one already written,
             # measured the new way (a later phase may use a larger, less noisy validation set,
