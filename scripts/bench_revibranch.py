@@ -141,7 +141,8 @@ def table(results: list[SolveResult], rules: list[str], labels: dict[str, str], 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classes", nargs="+", default=["setcover", "cauctions"])
-    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS),
+                        help="RL variants (none: only relpscost and the imitation policy)")
     parser.add_argument("--init", default="gnn:{cls}",
                         help="imitation policy per class ({cls} is replaced)")
     parser.add_argument("--train-dist", default="{cls}/small",
@@ -155,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="test instance folder per class ({cls} replaced)")
     parser.add_argument("--transfer-dir", default="instances/milp/{cls}_medium_test",
                         help="transfer instance folder per class ({cls} replaced)")
+    parser.add_argument("--transfer-params", default="",
+                        help="transfer to {cls}/small with these parameters replaced (test split, "
+                             "generated under WORK/instances) instead of --transfer-dir")
     parser.add_argument("--test", type=int, default=20, help="small test instances per class")
     parser.add_argument("--transfer", type=int, default=10, help="medium transfer instances")
     parser.add_argument("--transfer-pick", default="",
@@ -176,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-instances", type=int, default=8,
                         help="{cls}/small valid-split instances for --eval-every (8)")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds per test solve")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="cpu",
+                        help="SCIP's clock for times and limits (cpu: the solve's own CPU "
+                             "seconds, which move far less with the machine's load)")
     parser.add_argument("--jobs", type=int, default=1, help="training episode workers")
     parser.add_argument("--solve-jobs", type=int, default=1, help="test solves at a time (1 for timing)")
     parser.add_argument("--seed", type=int, default=0)
@@ -190,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(args.work)
     sections, records = [], []
+    # CPU clock: limits and times are the solve's own CPU seconds; the worker's kill timer is
+    # wall-clock, so it gets room for a loaded machine.
+    clock = (
+        {"params": {"timing/clocktype": 1}, "timeout_margin": 3.0 * args.time_limit}
+        if args.clock == "cpu" else {}
+    )  # fmt: skip
     try:
         for cls in args.classes:
             init = str(resolve_policy_path(args.init.format(cls=cls)))
@@ -236,17 +249,22 @@ def main(argv: list[str] | None = None) -> int:
                 test_dir = str(custom_set(
                     f"{cls}/small", args.test_params, "test", args.test, work / "instances"
                 ))  # fmt: skip
+            transfer_dir = args.transfer_dir
+            if args.transfer_params:
+                transfer_dir = str(custom_set(
+                    f"{cls}/small", args.transfer_params, "test", args.transfer, work / "instances"
+                ))  # fmt: skip
             pick = _positions(args.transfer_pick)
             for split, folder, n, positions in (
                 ("test", test_dir, args.test, None),
-                ("transfer", args.transfer_dir, len(pick) or args.transfer, pick),
+                ("transfer", transfer_dir, len(pick) or args.transfer, pick),
             ):
                 if n == 0:
                     continue
                 files = _files(Path(folder.format(cls=cls)), n, positions)
                 results = solve_batch(
                     files, rules, settings="gasse", seeds=[args.seed], time_limit=args.time_limit,
-                    jobs=args.solve_jobs, output=work / cls / f"{split}.jsonl",
+                    jobs=args.solve_jobs, output=work / cls / f"{split}.jsonl", **clock,
                 )  # fmt: skip
                 text, rows = table(results, rules, labels, init)
                 where = Path(folder.format(cls=cls)).name

@@ -1,8 +1,9 @@
 """Revived trajectories: a replay buffer that stores each decision once and rebuilds paths.
 
 Every decision of a complete episode is stored once: its encoded state (2 emb float32), its
-candidates' embeddings (float16), the chosen candidate, its depth, its return and the index of
-its parent decision. Memory is therefore linear in the number of decisions; the
+candidates' embeddings (float16), the chosen candidate, its depth, its return, its stake (the
+measured size of its subtree, which scales the trust region: :mod:`~orlearn.branching.revibranch.policy`)
+and the index of its parent decision. Memory is therefore linear in the number of decisions; the
 root-to-node trajectory a decision was taken in (the (state, action) pairs of its ancestors) is
 not stored but rebuilt by following the parent links, which is what "reviving" the trajectory
 means here. Oldest episodes are dropped first once ``capacity`` decisions are exceeded.
@@ -24,6 +25,8 @@ from orlearn.branching.revibranch.episode import Episode
 from orlearn.branching.revibranch.policy import PathBatch
 from orlearn.branching.revibranch.rewards import decision_parents
 
+_ARRAYS = ("nodes", "parent", "depth", "action", "returns", "stakes", "state", "cand_offset", "cand")
+
 
 @dataclass
 class _Block:
@@ -35,6 +38,7 @@ class _Block:
     depth: np.ndarray  # (n,) int64
     action: np.ndarray  # (n,) int64 index into the decision's candidates
     returns: np.ndarray  # (n,) float64
+    stakes: np.ndarray  # (n,) float64
     state: np.ndarray  # (n, 2 emb) float32
     cand_offset: np.ndarray  # (n + 1,) int64 rows of ``cand`` per decision
     cand: np.ndarray  # (sum of candidates, emb) float16
@@ -44,7 +48,7 @@ class _Block:
 
     def to_tensors(self) -> dict[str, Any]:
         out: dict[str, Any] = {"instance": self.instance}
-        for key in ("nodes", "parent", "depth", "action", "returns", "state", "cand_offset", "cand"):
+        for key in _ARRAYS:
             out[key] = torch.from_numpy(np.ascontiguousarray(getattr(self, key)))
         return out
 
@@ -72,9 +76,12 @@ class RevivedBuffer:
     def episodes(self) -> int:
         return len(self._blocks)
 
-    def add(self, episode: Episode, returns: Sequence[float]) -> bool:
-        """Store a complete episode's decisions with their returns; False (and counted) when
-        the episode is incomplete (time limit, crash, ...) or has no decision."""
+    def add(
+        self, episode: Episode, returns: Sequence[float], stakes: Sequence[float] | None = None
+    ) -> bool:
+        """Store a complete episode's decisions with their returns and stakes (default: the
+        returns' sizes); False (and counted) when the episode is incomplete (time limit,
+        crash, ...) or has no decision."""
         if not episode.complete:
             self.rejected[episode.status] += 1
             return False
@@ -83,6 +90,9 @@ class RevivedBuffer:
             return False
         if len(returns) != len(decisions) or not np.all(np.isfinite(returns)):
             raise ValueError("one finite return per decision is required")
+        stakes = np.abs(np.asarray(returns, dtype=np.float64)) if stakes is None else stakes
+        if len(stakes) != len(decisions) or not np.all(np.isfinite(stakes)):
+            raise ValueError("one finite stake per decision is required")
         counts = np.array([d.cand.shape[0] for d in decisions], dtype=np.int64)
         block = _Block(
             instance=episode.instance,
@@ -91,6 +101,7 @@ class RevivedBuffer:
             depth=np.array([d.depth for d in decisions], dtype=np.int64),
             action=np.array([d.action for d in decisions], dtype=np.int64),
             returns=np.asarray(returns, dtype=np.float64).copy(),
+            stakes=np.asarray(stakes, dtype=np.float64).copy(),
             state=np.stack([d.state for d in decisions]).astype(np.float32),
             cand_offset=np.concatenate([[0], np.cumsum(counts)]),
             cand=np.concatenate([d.cand for d in decisions]).astype(np.float16),
@@ -138,9 +149,9 @@ class RevivedBuffer:
         return rng.choice(n, size=size, replace=size > n)
 
     def batch(self, indices: Sequence[int], *, max_path: int, revival: bool = True) -> tuple[
-        PathBatch, torch.Tensor, torch.Tensor
+        PathBatch, torch.Tensor, torch.Tensor, torch.Tensor
     ]:  # fmt: skip
-        """The :class:`PathBatch` of ``indices`` plus their actions (B,) and returns (B,)."""
+        """The :class:`PathBatch` of ``indices`` plus their actions, returns and stakes (B,)."""
         rows = [self._row(int(i)) for i in indices]
         paths = [self.ancestors(int(i), max_path) if revival else [] for i in indices]
         emb = rows[0][2].shape[1]
@@ -170,7 +181,12 @@ class RevivedBuffer:
         )  # fmt: skip
         actions = torch.tensor([r[3] for r in rows], dtype=torch.long)
         returns = torch.tensor([r[4] for r in rows], dtype=torch.float32)
-        return batch, actions, returns
+        stakes = torch.tensor([self._stake(int(i)) for i in indices], dtype=torch.float32)
+        return batch, actions, returns, stakes
+
+    def _stake(self, i: int) -> float:
+        block, j = self._locate(i)
+        return float(block.stakes[j])
 
     def _row(self, i: int) -> tuple[np.ndarray, int, np.ndarray, int, float]:
         block, j = self._locate(i)
@@ -185,7 +201,7 @@ class RevivedBuffer:
         return sum(
             getattr(b, k).nbytes
             for b in self._blocks
-            for k in ("nodes", "parent", "depth", "action", "returns", "state", "cand_offset", "cand")
+            for k in _ARRAYS
         )
 
     def state_dict(self) -> dict[str, Any]:

@@ -21,7 +21,8 @@ One round: write the current network to the output policy file (so a killed run 
 policy), solve ``episodes_per_round`` training instances with it (epsilon-greedy) in parallel
 through :func:`orlearn.batch.run_tasks` (local worker processes or Ray), add the complete episodes to the buffer (failed or time-limited ones
 are counted and skipped), then take ``updates_per_round`` Adam steps on Huber losses between
-``Q(s_t, a_t)`` and the targets. After every round a checkpoint (network, optimiser, random
+``Q(s_t, a_t)`` and the targets plus between the stake ``S(s_t)`` and the decision's measured
+subtree size (over the same reference). After every round a checkpoint (network, optimiser, random
 states, buffer, history) is written atomically; a rerun resumes from it and makes the same next
 round. Deterministic for a seed on one machine (SCIP single-threaded, one torch thread).
 """
@@ -57,7 +58,12 @@ from orlearn.branching.revibranch.policy import (
     net_from_policy_file,
     save_rl_policy,
 )
-from orlearn.branching.revibranch.rewards import check_reward, decision_returns, terminal_reward
+from orlearn.branching.revibranch.rewards import (
+    check_reward,
+    decision_returns,
+    decision_stakes,
+    terminal_reward,
+)
 from orlearn.errors import OrlearnError
 
 log = logging.getLogger(__name__)
@@ -198,7 +204,7 @@ class Learner:
                     e, self.config.reward, redistribution=self.config.redistribution,
                     beta=self.config.beta,
                 )  # fmt: skip
-                self.buffer.add(e, returns / ref)
+                self.buffer.add(e, returns / ref, decision_stakes(e, self.config.reward) / ref)
         stats = {
             "complete": float(len(complete)),
             "failed": float(len(episodes) - len(complete)),
@@ -224,11 +230,15 @@ class Learner:
         losses = []
         for _ in range(steps):
             idx = self.buffer.sample(self.rng, self.config.batch_size)
-            batch, actions, targets = self.buffer.batch(
+            batch, actions, targets, stakes = self.buffer.batch(
                 idx, max_path=self.config.max_path, revival=self.config.revival
             )
-            q = self.net.q_values(batch).gather(1, actions[:, None]).squeeze(1)
-            loss = torch.nn.functional.smooth_l1_loss(q, targets)
+            q, stake = self.net.q_and_stake(batch)
+            q = q.gather(1, actions[:, None]).squeeze(1)
+            # The stake head learns the measured subtree sizes (the trust region's scale).
+            loss = torch.nn.functional.smooth_l1_loss(q, targets) + torch.nn.functional.smooth_l1_loss(
+                stake, stakes
+            )
             self.optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)

@@ -3,8 +3,10 @@
 For a branching node ``t`` with candidates ``a`` the network reads
 
 * the node's graph through the imitation policy's bipartite GNN encoder
-  (:meth:`orlearn.branching.model.BranchingGNN.embed`): variable embeddings ``h_v`` (``emb``
-  values each) and the state embedding ``s_t = [mean_v h_v, max_v h_v]`` (``2 emb`` values);
+  (:meth:`orlearn.branching.model.BranchingGNN.embed`): the candidates' embeddings ``h_a``
+  (``emb`` values each) and the state embedding ``s_t = [mean_a h_a, max_a h_a]`` (``2 emb``
+  values; pooled over the candidates, which the imitation rule embeds anyway, rather than over
+  every variable: path version 3 pooled all of them and that cost half of a decision);
 * its revived trajectory: the ``(s_k, h_{a_k})`` pairs (state embedding, embedding of the
   variable branched on) of the decisions on the search-tree path from the root to ``t``, at
   most ``max_path`` of them (the nearest), each projected to one token with a sinusoidal
@@ -15,8 +17,9 @@ The network learns a dueling Q-function over the candidate set with a *bounded* 
 advantage, and acts KL-regularised towards the imitation policy ``pi_0`` (the imitation GNN's
 own scoring head, frozen)::
 
-    Q(t, a)     = V(c_t) + b |V(c_t)| (u(t, a) - mean_b u(t, b)),   u = tanh(MLP([h_a, c_t]))
+    Q(t, a)     = V(c_t) + b S(c_t) (u(t, a) - mean_b u(t, b)),    u = tanh(MLP([h_a, c_t]))
     V(c_t)      = -softplus(MLP_V(c_t))         (returns are minus tree sizes, never positive)
+    S(c_t)      = softplus(MLP_S(c_t))          (the node's stake: its subtree / reference tree)
     score(t, a) = lambda log pi_0(a | t) + Q(t, a)                 (the rule branches on the max)
 
 *Why this form (safety by construction).* The greedy policy of the KL-regularised objective
@@ -26,10 +29,12 @@ whose mode is the argmax of ``score``: leaving the prior's choice ``a_0`` for ``
 ``lambda`` (``prior_weight``) is in the units of the learner's targets, reference trees per nat:
 with the default ``lambda = 0.1``, a candidate the prior finds one nat less likely must promise
 10 % of the instance's reference tree fewer nodes below this node. The residual is bounded relative to
-the node's stakes: a different branching variable can change the node's subtree by at most a
-fraction ``b`` (``max_advantage``) of its expected size ``|V|``, so two candidates' Q-values
-differ by at most ``2 b |V(c_t)|``. Hence, whatever the learned weights, the rule only ever picks
-a candidate within ``2 b |V| / lambda`` nats of the prior's best one (defaults ``b = 0.25``,
+the node's stake ``S``, a separate head regressed on the measured size of the decision's
+subtree (processed nodes, or LP iterations with the LP reward, over the instance's reference):
+a different branching variable can change the node's subtree by at most a fraction ``b``
+(``max_advantage``) of its expected size, so two candidates' Q-values differ by at most
+``2 b S(c_t)``. Hence, whatever the learned weights, the rule only ever picks
+a candidate within ``2 b S / lambda`` nats of the prior's best one (defaults ``b = 0.25``,
 ``lambda = 0.1``: 5 nats at a node whose subtree is the whole reference tree, 0.5 nats at one
 with a tenth of it, where the median gap between the prior's two best candidates is 0.4 nats on
 cauctions): deep nodes (small
@@ -37,7 +42,10 @@ subtrees, where returns are small and noisy) keep the prior's choice, and the po
 leave the prior only at nodes whose subtree is a sizeable part of the tree, and only as far
 as the learned advantage pays for. The last layer of the MLP starts at zero, so the untrained
 network ranks the candidates exactly as the imitation policy does (tests check it, down to the
-same search tree). (A first version added an unbounded residual to ``0.1 x`` the prior's
+same search tree). The stake is learned from the subtree sizes, not from ``V``, so that every
+ablation gets the same trust region: without reward redistribution every target is the whole
+episode's reward, and a bound scaled by ``|V|`` (path version 3) opened the region at every
+depth for that variant only. (A first version added an unbounded residual to ``0.1 x`` the prior's
 logits; after 360 updates the residual's noise overrode the prior in 99.7 % of the states and
 the trees grew 150-fold: docs/revibranch.md.)
 
@@ -67,12 +75,13 @@ from orlearn.errors import PolicyFileError
 
 #: Policy-file kind of a ReviBranch policy (extends the imitation "branching" format).
 KIND = "branching-rl"
-#: softplus(-4) = 0.018: the initial |V| (reference trees), see RevivedQNet.
+#: softplus(-4) = 0.018: the initial |V| and stake S (reference trees), see RevivedQNet.
 VALUE_INIT_BIAS = -4.0
 #: Version of the path features (state pooling, action embedding, positional encoding) and of
-#: the Q-function's form (3: bounded residual, V <= 0, KL-regularised scores); a policy or checkpoint
-#: made for another one is refused, as for the observation features.
-PATH_VERSION = 3
+#: the Q-function's form (3: bounded residual, V <= 0, KL-regularised scores; 4: state pooled
+#: over the candidates, residual bounded by a learned stake); a policy or checkpoint made for
+#: another one is refused, as for the observation features.
+PATH_VERSION = 4
 
 
 @dataclass
@@ -138,12 +147,14 @@ class RevivedQNet(nn.Module):
         )
         self.path_encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.value = nn.Sequential(nn.Linear(emb, emb), nn.ReLU(), nn.Linear(emb, 1))
+        self.stake = nn.Sequential(nn.Linear(emb, emb), nn.ReLU(), nn.Linear(emb, 1))
         self.advantage = nn.Sequential(nn.Linear(2 * emb, emb), nn.ReLU(), nn.Linear(emb, 1))
         nn.init.zeros_(self.advantage[-1].weight)
         nn.init.zeros_(self.advantage[-1].bias)
         # V starts at about -0.02 reference trees: every node is assumed to hold little until the
-        # returns show otherwise, so the trust region (2 b |V| / lambda nats) starts almost closed.
+        # returns show otherwise, so the trust region (2 b S / lambda nats) starts almost closed.
         nn.init.constant_(self.value[-1].bias, VALUE_INIT_BIAS)
+        nn.init.constant_(self.stake[-1].bias, VALUE_INIT_BIAS)
 
     def hyperparameters(self) -> dict[str, Any]:
         """What :class:`RevivedQNet` needs to be rebuilt."""
@@ -155,16 +166,18 @@ class RevivedQNet(nn.Module):
 
     @torch.no_grad()
     def encode(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor]:
-        """Candidate embeddings (n_cands, emb) and state embedding (2 emb,) of one node."""
+        """Candidate embeddings (n_cands, emb) and state embedding (2 emb,) of one node: the
+        mean and max of the candidates' embeddings."""
         data = BipartiteData(
             x_c=torch.from_numpy(obs.cons_features),
             x_v=torch.from_numpy(obs.var_features),
             edge_index=torch.from_numpy(obs.edge_index),
             edge_attr=torch.from_numpy(obs.edge_features),
         )
-        h = self.gnn.embed(data)
-        state = torch.cat([h.mean(0), h.max(0).values])
-        return h[torch.from_numpy(obs.candidates)], state
+        # Only the candidates' embeddings: the last convolution then runs over their edges
+        # only, as in the imitation rule (pooling all variables cost half of a decision).
+        h = self.gnn.embed(data, torch.from_numpy(obs.candidates))
+        return h, torch.cat([h.mean(0), h.max(0).values])
 
     def _context(self, batch: PathBatch) -> torch.Tensor:
         """The path encoder's output for the current node: (B, emb)."""
@@ -178,23 +191,29 @@ class RevivedQNet(nn.Module):
             pad = torch.cat([pad, ~batch.anc_mask], dim=1)
         return self.path_encoder(tokens, src_key_padding_mask=pad)[:, 0]
 
-    def _value_advantage(self, batch: PathBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        """``V`` (B, 1) and the bounded, centred advantage ``Q - V`` (B, C; 0 on padding)."""
+    def _heads(self, batch: PathBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``V`` (B, 1), the stake (B, 1) and the bounded, centred advantage ``Q - V`` (B, C;
+        0 on padding)."""
         context = self._context(batch)
         mask = batch.cand_mask
         n = mask.sum(1, keepdim=True).clamp(min=1)
         ctx = context.unsqueeze(1).expand(-1, batch.cand.shape[1], -1)
         u = torch.tanh(self.advantage(torch.cat([batch.cand, ctx], -1)).squeeze(-1)) * mask
         u = (u - u.sum(1, keepdim=True) / n) * mask
-        # Returns are minus a tree size: V <= 0 by construction, so |V| is the node's stakes.
+        # Returns are minus a tree size: V <= 0 by construction.
         value = -nn.functional.softplus(self.value(context))
-        # The bound scales with the stakes; detached so that the residual cannot move V.
-        return value, self.max_advantage * value.detach().abs() * u
+        stake = nn.functional.softplus(self.stake(context))
+        # The bound scales with the node's subtree; detached so that the residual cannot move it.
+        return value, stake, self.max_advantage * stake.detach() * u
+
+    def q_and_stake(self, batch: PathBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Q-values (B, C; -inf for padding) and the predicted stakes (B,), for training."""
+        value, stake, adv = self._heads(batch)
+        return (value + adv).masked_fill(~batch.cand_mask, float("-inf")), stake.squeeze(1)
 
     def q_values(self, batch: PathBatch) -> torch.Tensor:
         """Q-values (B, C) in reference trees (negative); padded candidates get -inf."""
-        value, adv = self._value_advantage(batch)
-        return (value + adv).masked_fill(~batch.cand_mask, float("-inf"))
+        return self.q_and_stake(batch)[0]
 
     def prior_log_probs(self, batch: PathBatch) -> torch.Tensor:
         """log pi_0(a | t) of the imitation head over the candidates (B, C); -inf for padding."""
@@ -207,7 +226,7 @@ class RevivedQNet(nn.Module):
         ``V`` is the same for every candidate of a node, so this ranks as ``lambda log pi_0 + Q``;
         leaving it out keeps the prior's small differences exact in float32.
         """
-        _, adv = self._value_advantage(batch)
+        _, _, adv = self._heads(batch)
         score = self.prior_weight * self.prior_log_probs(batch) + adv
         return score.masked_fill(~batch.cand_mask, float("-inf"))
 

@@ -100,3 +100,14 @@ def decision_returns(
     costs = [d.local_nodes if reward == "nodes" else d.local_lp for d in episode.decisions]
     gains = [d.gain for d in episode.decisions]
     return tree_returns(redistribute(costs, gains, big_r, beta), decision_parents(episode))
+
+
+def decision_stakes(episode: Episode, reward: str = "nodes") -> np.ndarray:
+    """Every decision's subtree: processed nodes (or LP iterations) below and at it.
+
+    What the trust region scales with (:mod:`orlearn.branching.revibranch.policy`), the same
+    for every ablation: the tree-MDP return's size, whatever the learner's targets are.
+    """
+    check_reward(reward)
+    key = "subtree_nodes" if reward == "nodes" else "subtree_lp"
+    return np.array([float(getattr(d, key)) for d in episode.decisions], dtype=np.float64)

@@ -74,14 +74,14 @@ def test_buffer_rebuilds_every_ancestor_path(episode) -> None:
     assert max(depths) >= 3  # the tree is deep enough for the check to mean something
     # Each state is stored once: memory grows with decisions, not with path lengths.
     assert sum(b.state.shape[0] for b in buffer._blocks) == len(episode.decisions)
-    batch, actions, targets = buffer.batch(range(len(buffer)), max_path=16)
+    batch, actions, targets, _ = buffer.batch(range(len(buffer)), max_path=16)
     i = int(np.argmax(depths))
     assert int(batch.anc_mask[i].sum()) == depths[i]
     anc = buffer.ancestors(i)
     np.testing.assert_allclose(batch.anc_state[i, 0].numpy(), episode.decisions[anc[0]].state)
     assert torch.equal(actions, torch.tensor([d.action for d in episode.decisions]))
     np.testing.assert_allclose(targets.numpy(), decision_returns(episode), rtol=1e-6)
-    no_path, _, _ = buffer.batch([i], max_path=16, revival=False)
+    no_path, _, _, _ = buffer.batch([i], max_path=16, revival=False)
     assert no_path.anc_state.shape[1] == 0
 
 
@@ -114,7 +114,7 @@ def test_buffer_capacity_drops_oldest_episodes_and_round_trips(episode) -> None:
     assert buffer.episodes == 1 and len(buffer) == n
     copy = RevivedBuffer()
     copy.load_state_dict(buffer.state_dict())
-    _, _, targets = copy.batch(range(n), max_path=4)
+    _, _, targets, _ = copy.batch(range(n), max_path=4)
     np.testing.assert_allclose(targets.numpy(), 2 * returns, rtol=1e-6)
     assert [copy.ancestors(i) for i in range(n)] == [buffer.ancestors(i) for i in range(n)]
 

@@ -94,7 +94,7 @@ def test_weakly_trained_policy_keeps_the_imitation_choices(cli_run: Path) -> Non
     ck = load_checkpoint(checkpoint_path(cli_run))
     learner = Learner(load_rl_policy(cli_run).net, RLConfig(**ck["config"]))
     learner.buffer.load_state_dict(ck["buffer"])
-    batch, _, _ = learner.buffer.batch(range(len(learner.buffer)), max_path=4)
+    batch, _, _, _ = learner.buffer.batch(range(len(learner.buffer)), max_path=4)
     with torch.no_grad():
         greedy = learner.net.scores(batch).argmax(1)
         prior = learner.net.prior_log_probs(batch).argmax(1)

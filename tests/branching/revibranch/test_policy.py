@@ -73,14 +73,15 @@ def test_untrained_network_ranks_candidates_as_the_imitation_policy(
 def test_any_residual_stays_within_the_kl_trust_region(
     seed: int, weight_scale: float, prior_weight: float, max_advantage: float
 ) -> None:
-    """Whatever the learned weights, the chosen candidate is within 2 b |V| / lambda nats of the
-    prior's best one: where the prior's margin is larger, the policy is the prior's."""
+    """Whatever the learned weights, the chosen candidate is within 2 b S / lambda nats of the
+    prior's best one (S: the node's predicted stake): where the prior's margin is larger, the
+    policy is the prior's."""
     torch.manual_seed(seed)
     net = RevivedQNet(emb=16, heads=2, max_path=4, prior_weight=prior_weight,
                       max_advantage=max_advantage).eval()  # fmt: skip
     with torch.no_grad():
         for name, param in net.named_parameters():
-            if not name.startswith("gnn."):  # an arbitrary, strongly "trained" residual and value
+            if not name.startswith("gnn."):  # an arbitrary, strongly "trained" residual, value, stake
                 param.normal_(0.0, weight_scale / param.shape[-1] ** 0.5)
     b, c = 12, 9
     batch = PathBatch(
@@ -91,15 +92,15 @@ def test_any_residual_stays_within_the_kl_trust_region(
     )  # fmt: skip
     with torch.no_grad():
         logp = net.prior_log_probs(batch)
-        q = net.q_values(batch)
+        q, stake = net.q_and_stake(batch)
         chosen = net.scores(batch).argmax(1)
         value = (q.masked_fill(~batch.cand_mask, 0).sum(1) / batch.cand_mask.sum(1)).abs()
     spread = (q.masked_fill(~batch.cand_mask, -1e9).max(1).values
               - q.masked_fill(~batch.cand_mask, 1e9).min(1).values)  # fmt: skip
-    tol = 1e-5 * (1 + value)  # float32 rounding at the value's scale
-    assert torch.all(spread <= 2 * max_advantage * value + tol)
+    tol = 1e-5 * (1 + value + stake)  # float32 rounding at the values' scale
+    assert torch.all(spread <= 2 * max_advantage * stake + tol)
     margin = logp.max(1).values - logp.gather(1, chosen[:, None]).squeeze(1)
-    assert torch.all(margin <= (2 * max_advantage * value + 2 * tol) / prior_weight + 1e-5)
+    assert torch.all(margin <= (2 * max_advantage * stake + 2 * tol) / prior_weight + 1e-5)
     assert torch.all(batch.cand_mask.gather(1, chosen[:, None]))
     if max_advantage == 0.0:
         assert torch.equal(chosen, logp.argmax(1))

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from orlearn.branching.revibranch.episode import Episode
 from orlearn.branching.revibranch.rewards import (
     decision_returns,
+    decision_stakes,
     redistribute,
     terminal_reward,
     tree_returns,
@@ -104,3 +105,17 @@ def test_episode_returns_with_and_without_redistribution() -> None:
     np.testing.assert_allclose(decision_returns(ep, "nodes", redistribution=False), [-5.0, -5.0])
     with pytest.raises(OrlearnError, match="unknown reward"):
         terminal_reward(ep, "time")
+
+
+def test_stakes_are_subtree_sizes_whatever_the_targets() -> None:
+    """The trust region's scale is the decision's subtree, the same for every ablation."""
+    ep = Episode(
+        instance="i", seed=0, status="optimal", nodes=5, lp_iterations=100,
+        decisions=[_decision(1, -1, 3, 60), _decision(2, 1, 2, 40)],
+    )  # fmt: skip
+    for d, (n, lp) in zip(ep.decisions, [(5, 100), (2, 40)]):
+        d.subtree_nodes, d.subtree_lp = n, lp
+    np.testing.assert_allclose(decision_stakes(ep, "nodes"), -decision_returns(ep, "nodes", beta=0.0))
+    np.testing.assert_allclose(decision_stakes(ep, "lp"), [100.0, 40.0])
+    with pytest.raises(OrlearnError, match="unknown reward"):
+        decision_stakes(ep, "time")
