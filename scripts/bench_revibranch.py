@@ -96,6 +96,27 @@ def _positions(text: str) -> list[int]:
         raise OrlearnError(f"--transfer-pick wants positions like 0,2,3, got {text!r}") from None
 
 
+def decision_ms(results: list[SolveResult]) -> float | None:
+    """Mean wall ms per learned decision (observation + network) over ``results``, weighted by
+    their decisions; None for a rule without a learned policy."""
+    total = calls = 0.0
+    for res in results:
+        stats = res.branching_stats or {}
+        n = stats.get("learned_calls", 0)
+        if "decision_ms" in stats:  # ReviBranch rule: the whole decision
+            per = stats["decision_ms"]
+        elif "inference_ms" in stats:  # imitation rule: observation + inference
+            per = stats["observation_ms"] + stats["inference_ms"]
+        else:
+            continue
+        total, calls = total + per * n, calls + n
+    return total / calls if calls else None
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def table(results: list[SolveResult], rules: list[str], labels: dict[str, str], base: str) -> tuple[
     str, list[dict]
 ]:  # fmt: skip
@@ -119,13 +140,14 @@ def table(results: list[SolveResult], rules: list[str], labels: dict[str, str], 
             {
                 "rule": labels[rule], "spec": rule, "instances": len(common),
                 "solved": sum(by_rule[rule][i].solved for i in common), "common": len(all_solved),
-                **means,
+                **means, "decision_ms": decision_ms([by_rule[rule][i] for i in all_solved]),
             }
         )  # fmt: skip
     ref = next(r for r in rows if r["spec"] == base)
     lines = [
-        "| rule | solved | time (s) | nodes | LP iterations | nodes / imitation | LP / imitation | time / imitation |",
-        "|---|---|---|---|---|---|---|---|",
+        "| rule | solved | time (s) | nodes | LP iterations | nodes / imitation | LP / imitation "
+        "| time / imitation | ms / decision |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ratio = {k: r[k] / ref[k] if ref[k] else float("nan") for k in SHIFTS}
@@ -133,7 +155,7 @@ def table(results: list[SolveResult], rules: list[str], labels: dict[str, str], 
         lines.append(
             f"| {r['rule']} | {r['solved']}/{r['instances']} | {r['time']:.2f} | {r['nodes']:.0f} | "
             f"{r['lp_iterations']:.0f} | {ratio['nodes']:.3f} | {ratio['lp_iterations']:.3f} | "
-            f"{ratio['time']:.3f} |"
+            f"{ratio['time']:.3f} | {_ms(r['decision_ms'])} |"
         )
     return "\n".join(lines), rows
 
