@@ -197,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="KL weight lambda towards the imitation policy (reference trees/nat)")
     parser.add_argument("--max-advantage", type=float, default=MAX_ADVANTAGE,
                         help="bound b of the learned advantage (fraction of the node's subtree)")
+    parser.add_argument("--relative-loss", action="store_true",
+                        help="Q errors relative to the decision's subtree (RLConfig)")
     parser.add_argument("--eval-every", type=int, default=0,
                         help="greedy evaluation on --eval-instances valid instances every K rounds")
     parser.add_argument("--eval-instances", type=int, default=8,
@@ -239,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                         updates_per_round=args.updates, lr=args.lr, n_instances=args.train_instances,
                         time_limit=args.episode_time_limit, reward=args.reward, seed=args.seed,
                         prior_weight=args.prior_weight, max_advantage=args.max_advantage,
-                        **switches,
+                        relative_loss=args.relative_loss, **switches,
                     )  # fmt: skip
                     train_spec = args.train_dist.format(cls=cls)
                     if args.train_params:

@@ -52,6 +52,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-advantage", type=float, default=MAX_ADVANTAGE, metavar="B",
                    help="bound on the learned advantage, as a fraction of the node's expected "
                         f"subtree ({MAX_ADVANTAGE}); 0 keeps the imitation policy's choices")
+    p.add_argument("--relative-loss", action="store_true",
+                   help="divide each decision's Q error by its subtree, so that deep decisions "
+                        "teach the advantage as much as the few near the root")
     p.add_argument("--eval", nargs="+", default=None, metavar="DIST",
                    help="held-out instances (folder, files, or a registry name: its first 20 "
                         "valid-split instances) for a greedy evaluation against the --init policy")
@@ -79,7 +82,8 @@ def _train_rl(args: argparse.Namespace) -> int:
         epsilon_end=args.epsilon[1], reward=args.reward, beta=args.beta,
         revival=not args.no_revival, redistribution=not args.no_redistribution,
         max_path=args.max_path, prior_weight=args.prior_weight,
-        max_advantage=args.max_advantage, n_instances=args.instances, time_limit=args.time_limit,
+        max_advantage=args.max_advantage, relative_loss=args.relative_loss,
+        n_instances=args.instances, time_limit=args.time_limit,
         settings=args.settings, seed=args.seed,
     )  # fmt: skip
     result = train_revibranch(

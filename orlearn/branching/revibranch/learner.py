@@ -71,13 +71,23 @@ log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = "orlearn-revibranch-checkpoint"
 #: Config fields that may change when a run resumes (more rounds).
 _RESUMABLE = {"rounds"}
+#: Smallest subtree (reference trees) a Q error is divided by with ``relative_loss``.
+RELATIVE_FLOOR = 0.01
 #: Added to a reference episode's size before returns are divided by it (nodes, LP iterations).
 REFERENCE_SHIFT = {"nodes": 10.0, "lp": 100.0}
 
 
 @dataclass
 class RLConfig:
-    """ReviBranch hyper-parameters. Time limit in seconds per episode; lr per Adam step."""
+    """ReviBranch hyper-parameters. Time limit in seconds per episode; lr per Adam step.
+
+    ``relative_loss``: divide each decision's Q error by its measured subtree (plus
+    ``RELATIVE_FLOOR`` reference trees). With absolute errors the few decisions near the root,
+    whose returns are large, carry almost all of the gradient, and the advantage learns from a
+    few hundred of them; relative errors let the tens of thousands of deeper decisions (where
+    exploration tried the prior's other plausible candidates) teach it which candidates shrink
+    a subtree, and it carries that to the top, where the trust region lets it act.
+    """
 
     rounds: int = 20
     episodes_per_round: int = 8
@@ -94,6 +104,7 @@ class RLConfig:
     max_path: int = 16
     prior_weight: float = PRIOR_WEIGHT
     max_advantage: float = MAX_ADVANTAGE
+    relative_loss: bool = False
     heads: int = 4
     layers: int = 1
     capacity: int = 50_000
@@ -235,6 +246,11 @@ class Learner:
             )
             q, stake = self.net.q_and_stake(batch)
             q = q.gather(1, actions[:, None]).squeeze(1)
+            if self.config.relative_loss:
+                # Errors relative to the decision's subtree: the many deep decisions then teach
+                # the advantage as much as the few at the top (see RLConfig).
+                scale = stakes + RELATIVE_FLOOR
+                q, targets = q / scale, targets / scale
             # The stake head learns the measured subtree sizes (the trust region's scale).
             loss = torch.nn.functional.smooth_l1_loss(q, targets) + torch.nn.functional.smooth_l1_loss(
                 stake, stakes
@@ -319,8 +335,11 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def _check_resumable(ck: dict[str, Any], config: RLConfig, instances: list[str], path: Path) -> None:
-    saved = ck["config"]
-    changed = sorted(k for k in saved if k not in _RESUMABLE and saved[k] != getattr(config, k, None))
+    # A field the checkpoint predates counts as its default.
+    saved = asdict(RLConfig()) | ck["config"]
+    changed = sorted(
+        k for k in asdict(config) if k not in _RESUMABLE and saved.get(k) != getattr(config, k)
+    )
     if changed:
         raise OrlearnError(
             f"{path} was made with other settings ({', '.join(changed)}): use the same ones to "

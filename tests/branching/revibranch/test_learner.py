@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -154,3 +155,19 @@ def test_cli_registers_the_verb_and_checks_input(tmp_path: Path) -> None:
         RLConfig(epsilon_start=2.0).check()
     with pytest.raises(OrlearnError, match="prior weight"):
         RLConfig(prior_weight=0.0).check()
+
+
+def test_relative_loss_weighs_small_subtrees_up(cli_run: Path) -> None:
+    """With relative errors a deep decision's miss counts as much as a root decision's of the
+    same relative size: the loss on the recorded buffer is larger, and an update is finite."""
+    ck = load_checkpoint(checkpoint_path(cli_run))
+    losses = {}
+    for relative in (False, True):
+        config = RLConfig(**(ck["config"] | {"relative_loss": relative}))
+        learner = Learner(load_rl_policy(cli_run).net, config)
+        learner.buffer.load_state_dict(ck["buffer"])
+        before = [p.detach().clone() for p in learner.net.parameters() if p.requires_grad]
+        losses[relative] = learner.update(3)
+        after = [p for p in learner.net.parameters() if p.requires_grad]
+        assert any(not torch.equal(a, b) for a, b in zip(after, before))
+    assert np.isfinite(losses[True]) and losses[True] > losses[False]
