@@ -29,7 +29,7 @@ import numpy as np
 import pyscipopt as scip
 import torch
 
-from orlearn.branching.revibranch.policy import RLBranchingPolicy, load_rl_policy, single_batch
+from orlearn.branching.revibranch.policy import RLBranchingPolicy, load_rl_policy
 from orlearn.branching.rule import PRIORITY, GuardedBranchrule
 from orlearn.errors import OrlearnError
 
@@ -120,7 +120,7 @@ class RevivedBranchrule(GuardedBranchrule):
         depth = node.getDepth()
         parent, ancestors = self.path(node)
         cand, state = self.net.encode(obs)
-        q = self.net.scores(single_batch(cand, state, depth, ancestors))[0]
+        q = self.net.node_scores(cand, state, depth, ancestors)
         if q.shape[0] != n or not bool(torch.isfinite(q).all()):
             return self._fallback("nan_scores")
         action = int(q.argmax())

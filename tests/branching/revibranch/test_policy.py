@@ -199,3 +199,29 @@ def test_rl_policy_files_run_wherever_imitation_policies_do(
     assert rl.status == imitation.status == "optimal"
     assert rl.primal_bound == pytest.approx(imitation.primal_bound)
     assert rl.nodes == imitation.nodes and rl.branching_stats["learned_calls"] > 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000), n_cands=st.integers(1, 12), n_anc=st.integers(0, 6),
+    layers=st.integers(1, 2), revival=st.booleans(),
+)  # fmt: skip
+def test_node_scores_equal_the_batched_scores(
+    seed: int, n_cands: int, n_anc: int, layers: int, revival: bool
+) -> None:
+    """The rule's one-node path (last layer for the current token only) computes the batched
+    scores: the same ranking and values within float32 rounding, in and out of inference mode."""
+    torch.manual_seed(seed)
+    net = RevivedQNet(emb=16, heads=2, layers=layers, max_path=8, revival=revival).eval()
+    with torch.no_grad():
+        for name, param in net.named_parameters():
+            if not name.startswith("gnn."):
+                param.normal_(0.0, 1.0 / param.shape[-1] ** 0.5)
+    cand, state = torch.randn(n_cands, 16), torch.randn(32)
+    ancestors = [(torch.randn(32), torch.randn(16), d) for d in range(n_anc)]
+    for mode in (torch.no_grad, torch.inference_mode):
+        with mode():
+            fast = net.node_scores(cand, state, n_anc, ancestors)
+            batched = net.scores(single_batch(cand, state, n_anc, ancestors))[0]
+        assert fast.shape == (n_cands,)
+        assert torch.allclose(fast, batched, atol=1e-5, rtol=1e-5)
