@@ -49,10 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     batch, actions, targets, stakes = learner.buffer.batch(idx, max_path=net.max_path, revival=net.revival)
     with torch.no_grad():
         q, stake = net.q_and_stake(batch)
-        greedy = net.scores(batch).argmax(1)
+        scores = net.scores(batch)
         logp = net.prior_log_probs(batch)
-        _, _, adv = net._heads(batch)
-    prior = logp.argmax(1)
+    greedy, prior = scores.argmax(1), logp.argmax(1)
+    # The learned residual: the score less its prior part (padding: nan, masked below).
+    adv = scores - net.prior_weight * logp
     deviate = greedy != prior
     qa = q.gather(1, actions[:, None]).squeeze(1)
     top = stakes > TOP_STAKE

@@ -76,12 +76,9 @@ class RevivedBuffer:
     def episodes(self) -> int:
         return len(self._blocks)
 
-    def add(
-        self, episode: Episode, returns: Sequence[float], stakes: Sequence[float] | None = None
-    ) -> bool:
-        """Store a complete episode's decisions with their returns and stakes (default: the
-        returns' sizes); False (and counted) when the episode is incomplete (time limit,
-        crash, ...) or has no decision."""
+    def add(self, episode: Episode, returns: Sequence[float], stakes: Sequence[float]) -> bool:
+        """Store a complete episode's decisions with their returns and stakes; False (and
+        counted) when the episode is incomplete (time limit, crash, ...) or has no decision."""
         if not episode.complete:
             self.rejected[episode.status] += 1
             return False
@@ -90,7 +87,6 @@ class RevivedBuffer:
             return False
         if len(returns) != len(decisions) or not np.all(np.isfinite(returns)):
             raise ValueError("one finite return per decision is required")
-        stakes = np.abs(np.asarray(returns, dtype=np.float64)) if stakes is None else stakes
         if len(stakes) != len(decisions) or not np.all(np.isfinite(stakes)):
             raise ValueError("one finite stake per decision is required")
         counts = np.array([d.cand.shape[0] for d in decisions], dtype=np.int64)
@@ -164,11 +160,11 @@ class RevivedBuffer:
         anc_action = torch.zeros(b, big_l, emb)
         anc_depth = torch.zeros(b, big_l, dtype=torch.long)
         anc_mask = torch.zeros(b, big_l, dtype=torch.bool)
-        for k, ((_, _, c, _, _), path) in enumerate(zip(rows, paths)):
+        for k, ((_, _, c, _, _, _), path) in enumerate(zip(rows, paths)):
             cand[k, : c.shape[0]] = torch.from_numpy(c.astype(np.float32))
             cand_mask[k, : c.shape[0]] = True
             for m, a in enumerate(path):
-                a_state, a_depth, a_cand, a_action, _ = self._row(a)
+                a_state, a_depth, a_cand, a_action, _, _ = self._row(a)
                 anc_state[k, m] = torch.from_numpy(a_state)
                 anc_action[k, m] = torch.from_numpy(a_cand[a_action].astype(np.float32))
                 anc_depth[k, m] = a_depth
@@ -181,19 +177,16 @@ class RevivedBuffer:
         )  # fmt: skip
         actions = torch.tensor([r[3] for r in rows], dtype=torch.long)
         returns = torch.tensor([r[4] for r in rows], dtype=torch.float32)
-        stakes = torch.tensor([self._stake(int(i)) for i in indices], dtype=torch.float32)
+        stakes = torch.tensor([r[5] for r in rows], dtype=torch.float32)
         return batch, actions, returns, stakes
 
-    def _stake(self, i: int) -> float:
-        block, j = self._locate(i)
-        return float(block.stakes[j])
-
-    def _row(self, i: int) -> tuple[np.ndarray, int, np.ndarray, int, float]:
+    def _row(self, i: int) -> tuple[np.ndarray, int, np.ndarray, int, float, float]:
+        """State, depth, candidate embeddings, action, return and stake of decision ``i``."""
         block, j = self._locate(i)
         lo, hi = block.cand_offset[j], block.cand_offset[j + 1]
         return (
             block.state[j], int(block.depth[j]), block.cand[lo:hi], int(block.action[j]),
-            float(block.returns[j]),
+            float(block.returns[j]), float(block.stakes[j]),
         )  # fmt: skip
 
     def nbytes(self) -> int:

@@ -204,7 +204,7 @@ class Learner:
         shift = REFERENCE_SHIFT[self.config.reward]
         for e in sorted(episodes, key=lambda e: e.index):
             if not e.complete:
-                self.buffer.add(e, [])  # counted as rejected
+                self.buffer.add(e, [], [])  # counted as rejected
                 log.warning("episode on %s ended with status %s: not used", e.instance, e.status)
                 continue
             ref = self.reference.setdefault(

@@ -207,13 +207,10 @@ class RevivedQNet(nn.Module):
         return value, stake, self.max_advantage * stake.detach() * u
 
     def q_and_stake(self, batch: PathBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Q-values (B, C; -inf for padding) and the predicted stakes (B,), for training."""
+        """Q-values (B, C) in reference trees (negative; -inf for padding) and the predicted
+        stakes (B,)."""
         value, stake, adv = self._heads(batch)
         return (value + adv).masked_fill(~batch.cand_mask, float("-inf")), stake.squeeze(1)
-
-    def q_values(self, batch: PathBatch) -> torch.Tensor:
-        """Q-values (B, C) in reference trees (negative); padded candidates get -inf."""
-        return self.q_and_stake(batch)[0]
 
     def prior_log_probs(self, batch: PathBatch) -> torch.Tensor:
         """log pi_0(a | t) of the imitation head over the candidates (B, C); -inf for padding."""

@@ -17,7 +17,7 @@ from orlearn.branching.revibranch.episode import (
     run_episode,
 )
 from orlearn.branching.revibranch.policy import from_imitation, save_rl_policy
-from orlearn.branching.revibranch.rewards import decision_returns
+from orlearn.branching.revibranch.rewards import decision_returns, decision_stakes
 from orlearn.branching.rule import load_branching_policy
 
 
@@ -62,7 +62,7 @@ def _true_ancestors(node: int, parents: dict[int, int], decision_nodes: set[int]
 
 def test_buffer_rebuilds_every_ancestor_path(episode) -> None:
     buffer = RevivedBuffer()
-    assert buffer.add(episode, decision_returns(episode))
+    assert buffer.add(episode, decision_returns(episode), decision_stakes(episode))
     decision_nodes = {d.node for d in episode.decisions}
     assert len(buffer) == len(episode.decisions)
     depths = []
@@ -74,13 +74,14 @@ def test_buffer_rebuilds_every_ancestor_path(episode) -> None:
     assert max(depths) >= 3  # the tree is deep enough for the check to mean something
     # Each state is stored once: memory grows with decisions, not with path lengths.
     assert sum(b.state.shape[0] for b in buffer._blocks) == len(episode.decisions)
-    batch, actions, targets, _ = buffer.batch(range(len(buffer)), max_path=16)
+    batch, actions, targets, stakes = buffer.batch(range(len(buffer)), max_path=16)
     i = int(np.argmax(depths))
     assert int(batch.anc_mask[i].sum()) == depths[i]
     anc = buffer.ancestors(i)
     np.testing.assert_allclose(batch.anc_state[i, 0].numpy(), episode.decisions[anc[0]].state)
     assert torch.equal(actions, torch.tensor([d.action for d in episode.decisions]))
     np.testing.assert_allclose(targets.numpy(), decision_returns(episode), rtol=1e-6)
+    np.testing.assert_allclose(stakes.numpy(), decision_stakes(episode), rtol=1e-6)
     no_path, _, _, _ = buffer.batch([i], max_path=16, revival=False)
     assert no_path.anc_state.shape[1] == 0
 
@@ -94,10 +95,10 @@ def test_time_limit_and_crashed_episodes_do_not_enter_the_buffer(
     assert cut.status == "timelimit" and not cut.complete
     crashed = failed_episode(task, "crash", "worker killed by signal SIGKILL")
     buffer = RevivedBuffer()
-    buffer.add(episode, decision_returns(episode))
+    buffer.add(episode, decision_returns(episode), decision_stakes(episode))
     state = buffer.state_dict()
-    assert not buffer.add(cut, [])
-    assert not buffer.add(crashed, [])
+    assert not buffer.add(cut, [], [])
+    assert not buffer.add(crashed, [], [])
     assert buffer.rejected == {"timelimit": 1, "crash": 1}
     assert len(buffer) == len(episode.decisions)
     assert [b["nodes"].tolist() for b in buffer.state_dict()["blocks"]] == [
@@ -108,14 +109,15 @@ def test_time_limit_and_crashed_episodes_do_not_enter_the_buffer(
 def test_buffer_capacity_drops_oldest_episodes_and_round_trips(episode) -> None:
     n = len(episode.decisions)
     buffer = RevivedBuffer(capacity=n + 1)
-    returns = decision_returns(episode)
-    buffer.add(episode, returns)
-    buffer.add(episode, returns * 2)
+    returns, stakes = decision_returns(episode), decision_stakes(episode)
+    buffer.add(episode, returns, stakes)
+    buffer.add(episode, returns * 2, stakes * 3)
     assert buffer.episodes == 1 and len(buffer) == n
     copy = RevivedBuffer()
     copy.load_state_dict(buffer.state_dict())
-    _, _, targets, _ = copy.batch(range(n), max_path=4)
+    _, _, targets, copied_stakes = copy.batch(range(n), max_path=4)
     np.testing.assert_allclose(targets.numpy(), 2 * returns, rtol=1e-6)
+    np.testing.assert_allclose(copied_stakes.numpy(), 3 * stakes, rtol=1e-6)
     assert [copy.ancestors(i) for i in range(n)] == [buffer.ancestors(i) for i in range(n)]
 
 

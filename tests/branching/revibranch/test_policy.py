@@ -115,7 +115,7 @@ def test_policy_file_round_trip_and_mismatches(imitation_policy: Path, tmp_path:
     assert loaded.metadata["note"] == "test" and loaded.net.max_path == 4
     batch = single_batch(torch.randn(5, 16), torch.randn(32), 2, [(torch.randn(32), torch.randn(16), 1)])
     with torch.no_grad():
-        assert torch.allclose(net.eval().q_values(batch), loaded.net.q_values(batch))
+        assert torch.allclose(net.eval().q_and_stake(batch)[0], loaded.net.q_and_stake(batch)[0])
 
     other = policy_file(net)
     other.feature_version = FEATURE_VERSION + 1
