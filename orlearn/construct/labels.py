@@ -29,7 +29,8 @@ DEFAULT_CACHE = Path("runs/construct/labels")
 
 def instance_key(problem: str, instance: Any, time_limit: float, seed: int) -> str:
     """A stable hash of the instance's numeric data and the expert settings."""
-    h = hashlib.sha1(f"{problem}|{time_limit:.6g}|{seed}".encode())
+    version = get_problem(problem).expert_version
+    h = hashlib.sha1(f"{problem}|{time_limit:.6g}|{seed}{'|' + version if version else ''}".encode())
     for f in dataclasses.fields(instance):
         value = getattr(instance, f.name)
         if isinstance(value, np.ndarray):

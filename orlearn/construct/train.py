@@ -30,7 +30,7 @@ from orlearn.seeding import seed_everything
 
 log = logging.getLogger(__name__)
 
-EXPERTS = {"kp": "the OR-Tools knapsack solver (exact)"}
+EXPERTS = {"kp": "an exact branch and bound (orlearn.construct.problems.experts.exact_knapsack)"}
 
 
 @dataclasses.dataclass

@@ -55,6 +55,8 @@ class Problem(ABC):
     actions_per_token: int
     attention_bias_channels: int = 0  # > 0: the model adds a learned bias from pairwise data
     feature_version: int = 1
+    # Part of the label cache key: bump it when the expert changes, so stale labels are not reused.
+    expert_version: str = ""
 
     # --- instances -------------------------------------------------------------------------
     @abstractmethod

@@ -1,6 +1,9 @@
-"""Classical solvers used as experts and baselines: PyVRP for routing, OR-Tools for knapsack."""
+"""Classical solvers used as experts and baselines: PyVRP and OR-Tools for routing, an exact
+branch and bound for the knapsack."""
 
 from __future__ import annotations
+
+import bisect
 
 import numpy as np
 
@@ -48,28 +51,91 @@ def pyvrp_routes(
     return [[_location(a) for a in route if _is(a.is_client)] for route in result.best.routes()]
 
 
-def ortools_knapsack(values: np.ndarray, weights: np.ndarray, capacity: float) -> list[int]:
-    """Optimal item set of a 0/1 knapsack (OR-Tools branch and bound on values and weights
-    scaled to integers: exact for the scaled data, within 1e-6 relative of the float one)."""
-    from ortools.algorithms.python import knapsack_solver
+def exact_knapsack(values: np.ndarray, weights: np.ndarray, capacity: float) -> list[int]:
+    """An optimal item set of a 0/1 knapsack over the float data as given (no scaling or
+    rounding of weights): the chosen weights sum to at most ``capacity``, and no feasible set is
+    worth more, up to floating-point rounding of the sums (1e-12 relative).
 
-    scale = 1e6 / max(float(np.max(weights)), float(capacity), 1e-12)
-    vscale = 1e6 / max(float(np.max(values)), 1e-12)
-    solver = knapsack_solver.KnapsackSolver(
-        knapsack_solver.SolverType.KNAPSACK_MULTIDIMENSION_BRANCH_AND_BOUND_SOLVER, "kp"
-    )
-    w = np.floor(weights * scale).astype(np.int64)
-    solver.init(
-        np.rint(values * vscale).astype(np.int64).tolist(),
-        [w.tolist()],
-        [int(np.floor(capacity * scale))],
-    )
-    solver.solve()
-    chosen = [i for i in range(len(values)) if solver.best_solution_contains(i)]
-    # Flooring weights can admit a set a hair over the float capacity: drop the worst item then.
-    while chosen and weights[chosen].sum() > capacity + 1e-12:
-        chosen.remove(min(chosen, key=lambda i: values[i] / weights[i]))
-    return chosen
+    Dembo-Hammer reduction around the LP relaxation's break item, then depth-first branch and
+    bound over the items it leaves free (Horowitz-Sahni order, Dantzig bound). On the standard
+    random instances (uniform values and weights) the reduction fixes all but a few dozen items,
+    so KP100-KP1000 take milliseconds; adversarial (strongly correlated) data can take
+    exponential time, as for any exact knapsack method on floats.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    cap = float(capacity)
+    useful = np.flatnonzero((w <= cap) & (v > 0))  # other items never improve a solution
+    if useful.size == 0:
+        return []
+    order = useful[np.argsort(-(v[useful] / w[useful]), kind="stable")]
+    vs, ws = v[order], w[order]
+    cum = np.cumsum(ws)
+    brk = int(np.searchsorted(cum, cap, side="right"))  # items [0, brk) fit together
+    if brk == order.size:
+        return sorted(int(i) for i in order)
+    # Incumbent: the LP's whole items, then every later item that still fits (greedy).
+    chosen = np.zeros(order.size, dtype=bool)
+    chosen[:brk] = True
+    left = cap - (float(cum[brk - 1]) if brk else 0.0)
+    for j in range(brk, order.size):
+        if ws[j] <= left:
+            chosen[j] = True
+            left -= ws[j]
+    best = float(vs[chosen].sum())
+    # Lagrangian bound with the break item's ratio r: forcing item j against its LP value costs
+    # at least |v_j - r w_j|; items whose flip cannot beat the incumbent keep their LP value.
+    ratio = vs[brk] / ws[brk]
+    lp_bound = float(vs[:brk].sum()) + (cap - (float(cum[brk - 1]) if brk else 0.0)) * ratio
+    slack = 1e-9 * max(1.0, abs(lp_bound))  # keep borderline items free: rounding-safe
+    free = lp_bound - np.abs(vs - ratio * ws) > best - slack
+    ones = ~free & (np.arange(order.size) < brk)
+    base_value = float(vs[ones].sum())
+    core = np.flatnonzero(free)  # still in ratio order
+    found = _branch_and_bound(vs[core], ws[core], cap - float(ws[ones].sum()), best - base_value)
+    if found is None:  # nothing beats the greedy incumbent: it is optimal
+        return sorted(int(i) for i in order[chosen])
+    return sorted(int(i) for i in order[ones]) + sorted(int(i) for i in order[core[found]])
+
+
+def _branch_and_bound(
+    values: np.ndarray, weights: np.ndarray, capacity: float, incumbent: float
+) -> list[int] | None:
+    """Depth-first search over items sorted by decreasing value/weight for a set worth more
+    than ``incumbent``; returns the best such set (indices) or None if there is none."""
+    m = len(values)
+    cv = values.tolist()
+    cw = weights.tolist()
+    pv = [0.0, *np.cumsum(values).tolist()]
+    pw = [0.0, *np.cumsum(weights).tolist()]
+    tol = 1e-12 * max(1.0, abs(incumbent) + float(np.sum(values)))
+    best_value, best_chain = incumbent, None
+    found = False
+    stack: list[tuple[int, float, float, tuple | None]] = [(0, capacity, 0.0, None)]
+    while stack:
+        k, left, value, chain = stack.pop()
+        # Dantzig bound of items k.. with ``left``: whole items up to the first that does not
+        # fit, then that item's fraction. The whole items are themselves a feasible completion.
+        j = bisect.bisect_right(pw, pw[k] + left, lo=k) - 1  # items [k, j) fit
+        greedy = value + pv[j] - pv[k]
+        if greedy > best_value + tol:
+            best_value, found = greedy, True
+            best_chain = (tuple(range(k, j)), chain)
+        if j >= m:
+            continue  # everything left fits: the greedy completion is this subtree's best
+        bound = greedy + (left - (pw[j] - pw[k])) * cv[j] / cw[j]
+        if bound <= best_value + tol:
+            continue
+        stack.append((k + 1, left, value, chain))  # without item k (explored second)
+        if cw[k] <= left:
+            stack.append((k + 1, left - cw[k], value + cv[k], ((k,), chain)))
+    if not found:
+        return None
+    items: list[int] = []
+    while best_chain is not None:
+        part, best_chain = best_chain
+        items.extend(part)
+    return sorted(items)
 
 
 def ortools_routing(

@@ -1,4 +1,4 @@
-"""0/1 knapsack: generator, BQ state (remaining items, remaining capacity), exact OR-Tools expert.
+"""0/1 knapsack: generator, BQ state (remaining items, remaining capacity), exact expert.
 
 The reduced state after taking some items is the knapsack of the untaken items with the capacity
 left. Tokens: one per untaken item; taking an item is its token's action. An instance is finished
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from orlearn.construct.problems.base import BatchState, Problem, remove_tokens
-from orlearn.construct.problems.experts import ortools_knapsack
+from orlearn.construct.problems.experts import exact_knapsack
 from orlearn.errors import OrlearnError
 
 # The standard random KP of POMO / BQ-NCO: values and weights uniform on [0, 1], capacity 25.
@@ -55,6 +55,7 @@ def validate(inst: KPInstance) -> None:
 class KP(Problem):
     name = "kp"
     sense = "max"
+    expert_version = "exact-bb"  # labels of the earlier, weight-flooring expert are not reused
     n_features = 4
     actions_per_token = 1
 
@@ -81,7 +82,7 @@ class KP(Problem):
 
     def expert(self, instance: KPInstance, time_limit: float, seed: int) -> list[int]:
         validate(instance)
-        return ortools_knapsack(instance.values, instance.weights, instance.capacity)
+        return exact_knapsack(instance.values, instance.weights, instance.capacity)
 
     def trajectory(self, instance: KPInstance, solution: Sequence[int]) -> np.ndarray:
         items = np.asarray(sorted(solution), dtype=np.int64)
