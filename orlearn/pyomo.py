@@ -9,6 +9,8 @@ Options (constructor keywords, ``opt.options[...]`` or ``solve(options=...)``): 
 (``gnn`` by default, ``gnn:NAME``, a ``.pt`` path, or ``none`` for SCIP's own branching),
 ``time_limit`` (seconds), ``threads`` (torch threads for inference), ``settings`` (an orlearn
 preset: ``default`` or ``gasse``), and any SCIP parameter by its name (``limits/gap``).
+``solve(model, warmstart=True)`` hands SCIP the variables' current values as a start solution
+(e.g. set by :func:`orlearn.construct.warmstart.warm_start`).
 """
 
 from __future__ import annotations
@@ -52,13 +54,16 @@ def solve(
     params: dict[str, Any] | None = None,
     tee: bool = False,
     load_solutions: bool = True,
+    warmstart: bool = False,
 ) -> SolverResults:
     """Solve the Pyomo ``model`` with SCIP, branching with ``policy``; returns Pyomo results.
 
     ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, or None / ``none`` for
     SCIP's default rule. The best solution is loaded into the model's variables when
     ``load_solutions``. ``results.solver.branching_stats`` holds the rule's learned calls and
-    fallbacks.
+    fallbacks. ``warmstart``: the variables' current values go to SCIP as a start solution,
+    a partial one (SCIP completes it) if some variables have no value;
+    ``results.solver.warm_start`` says how many values were given and whether SCIP kept it.
     """
     from orlearn.errors import OrlearnError
     from orlearn.scip import SETTINGS, parse_params, validate_time_limit
@@ -81,6 +86,7 @@ def solve(
         scip_model.setParam(key, value)
     if time_limit is not None:
         scip_model.setParam("limits/time", float(time_limit))
+    warm = _warm_start(scip_model, symbols) if warmstart else {}
     rule = None
     if rule_spec is not None:
         from orlearn.branching.rule import attach_branching
@@ -89,6 +95,7 @@ def solve(
     scip_model.optimize()
     results = _results(scip_model, model, time.perf_counter() - start)
     results.solver.branching_stats = rule.stats() if rule is not None else {}
+    results.solver.warm_start = warm
     if load_solutions and scip_model.getNSols() > 0:
         sol = scip_model.getBestSol()
         for var in scip_model.getVars():
@@ -123,6 +130,29 @@ def _to_scip(model: Any) -> tuple[Any, dict[str, Any]]:
         if getattr(obj, "is_variable_type", lambda: False)()
     }
     return scip_model, variables
+
+
+def _warm_start(scip_model: Any, symbols: dict[str, Any]) -> dict[str, Any]:
+    """Give SCIP the Pyomo variables' current values as a solution: a complete one if every
+    variable has a value, else a partial one that SCIP's completesol heuristic completes."""
+    given = []
+    for var in scip_model.getVars():
+        pyomo_var = symbols.get(var.name)
+        if pyomo_var is not None and pyomo_var.value is not None:
+            given.append((var, float(pyomo_var.value)))
+    info: dict[str, Any] = {"values": len(given), "variables": scip_model.getNVars(), "stored": False}
+    if not given:
+        log.warning("warmstart: no variable has a value; nothing handed to SCIP")
+        return info
+    complete = len(given) == scip_model.getNVars()
+    sol = scip_model.createSol() if complete else scip_model.createPartialSol()
+    for var, value in given:
+        scip_model.setSolVal(sol, var, value)
+    info["stored"] = bool(scip_model.addSol(sol))
+    info["partial"] = not complete
+    if not info["stored"]:
+        log.warning("warmstart: SCIP did not keep the start solution (infeasible or not better)")
+    return info
 
 
 def _results(scip_model: Any, model: Any, wall: float) -> SolverResults:
@@ -167,6 +197,9 @@ class OrlearnSolver:
     def available(self, exception_flag: bool = True) -> bool:
         return True
 
+    def warm_start_capable(self) -> bool:
+        return True
+
     def license_is_valid(self) -> bool:
         return True
 
@@ -179,12 +212,14 @@ class OrlearnSolver:
         self.options.update(options)
 
     def solve(self, model: Any, **kwds: Any) -> SolverResults:
-        """Solve ``model``; keywords: ``tee``, ``load_solutions``, ``timelimit``, ``options``."""
+        """Solve ``model``; keywords: ``tee``, ``load_solutions``, ``timelimit``, ``options``,
+        ``warmstart`` (the variables' current values as a start solution)."""
         options = {**self.options, **(kwds.pop("options", None) or {})}
         if "timelimit" in kwds:
             options["time_limit"] = kwds.pop("timelimit")
         tee = bool(kwds.pop("tee", False))
         load = bool(kwds.pop("load_solutions", True))
+        warmstart = bool(kwds.pop("warmstart", False))
         if kwds:
             log.warning("orlearn solver ignores %s", ", ".join(sorted(kwds)))
         params = {k: v for k, v in options.items() if k not in _OWN_OPTIONS}
@@ -197,4 +232,5 @@ class OrlearnSolver:
             params=params,
             tee=tee,
             load_solutions=load,
+            warmstart=warmstart,
         )

@@ -68,3 +68,15 @@ def solve(
         for i, r in zip(idx, out):
             results[i] = r
     return results
+
+
+# Solver hooks load lazily: pyscipopt and Pyomo are imported only when they are used.
+_HOOKS = {"attach_heuristic": "orlearn.construct.heuristic", "warm_start": "orlearn.construct.warmstart"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOOKS:
+        import importlib
+
+        return getattr(importlib.import_module(_HOOKS[name]), name)
+    raise AttributeError(f"module 'orlearn.construct' has no attribute {name!r}")
