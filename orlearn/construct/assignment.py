@@ -72,8 +72,8 @@ def layout(problem: str, instance: Any, keys: Iterable[Hashable]) -> Layout:
         expected = {(i, j) for i in range(n) for j in range(n) if i != j}
         what = f"{len(expected)} arcs (i, j), i != j, of {n} nodes"
         if problem == "tsp" and len(keys) == len(expected) // 2:
-            edges = {frozenset(_pair(k)) for k in keys if _is_pair(k)}
-            if len(edges) == len(keys) and all(len(e) == 2 and max(e) < n and min(e) >= 0 for e in edges):
+            edges = {frozenset(nk) for nk in map(_normalise, keys) if nk in expected}
+            if len(edges) == len(keys) and all(len(e) == 2 for e in edges):
                 return Layout(problem, n, undirected=True)
             raise OrlearnError(
                 f"tsp variables: {len(keys)} keys look like edges, but they are not every "
