@@ -51,3 +51,24 @@ def test_solver_factory_loads_the_solution_and_matches_scip_default():
 def test_bad_policy_is_a_clear_error():
     with pytest.raises(OrlearnError, match="no shipped branching policy"):
         pyo.SolverFactory("orlearn", policy="gnn:nope").solve(_knapsack(n=5))
+
+
+def test_warmstart_hands_scip_the_current_values():
+    model = _knapsack()
+    for j in model.x:  # a feasible start: only the first two items, y = 0
+        model.x[j].set_value(1 if j < 2 else 0)
+    model.y.set_value(0)
+    start = pyo.value(model.obj)
+    # Stopped at its first solution, SCIP returns the start: it was the first one it had.
+    results = pyo.SolverFactory("orlearn", policy="none").solve(
+        model, warmstart=True, options={"limits/solutions": 1}
+    )
+    # 36 values; the LP file's extra variable for the objective constant is left to SCIP.
+    assert results.solver.warm_start["values"] == 36 and results.solver.warm_start["stored"]
+    assert pyo.value(model.obj) == pytest.approx(start)
+
+
+def test_warmstart_without_values_hands_nothing():
+    results = orlearn.pyomo.solve(_knapsack(), policy=None, warmstart=True)
+    assert results.solver.warm_start["values"] == 0 and not results.solver.warm_start["stored"]
+    assert results.solver.termination_condition == pyo.TerminationCondition.optimal
