@@ -135,15 +135,18 @@ def _to_scip(model: Any) -> tuple[Any, dict[str, Any]]:
 def _warm_start(scip_model: Any, symbols: dict[str, Any]) -> dict[str, Any]:
     """Give SCIP the Pyomo variables' current values as a solution: a complete one if every
     variable has a value, else a partial one that SCIP's completesol heuristic completes."""
-    given = []
+    given, fixed = [], []
     for var in scip_model.getVars():
         pyomo_var = symbols.get(var.name)
         if pyomo_var is not None and pyomo_var.value is not None:
             given.append((var, float(pyomo_var.value)))
+        elif var.getLbOriginal() == var.getUbOriginal():  # e.g. the LP writer's constant term
+            fixed.append((var, var.getLbOriginal()))
     info: dict[str, Any] = {"values": len(given), "variables": scip_model.getNVars(), "stored": False}
     if not given:
         log.warning("warmstart: no variable has a value; nothing handed to SCIP")
         return info
+    given += fixed
     complete = len(given) == scip_model.getNVars()
     sol = scip_model.createSol() if complete else scip_model.createPartialSol()
     for var, value in given:
