@@ -60,6 +60,11 @@ def layout(problem: str, instance: Any, keys: Iterable[Hashable]) -> Layout:
     raises :class:`OrlearnError` naming what was expected."""
     if problem not in SUPPORTED:
         raise OrlearnError(f"unknown problem '{problem}' for a solver hook (choose from {', '.join(SUPPORTED)})")
+    expected_type = _instance_type(problem)
+    if not isinstance(instance, expected_type):
+        raise OrlearnError(
+            f"{problem} needs a {expected_type.__module__}.{expected_type.__name__}, got {type(instance).__name__}"
+        )
     keys = list(keys)
     n = int(instance.n)
     if problem == "kp":
@@ -134,6 +139,15 @@ def construct(
 def value_of(shape: Layout, values: dict[Hashable, float], key: Hashable) -> float:
     """The value of a user's key (edge keys may come either way round)."""
     return values[frozenset(_pair(key))] if shape.undirected else values[_normalise(key)]
+
+
+def _instance_type(problem: str) -> type:
+    from orlearn.construct.multiknapsack import MultiKnapsackInstance
+    from orlearn.construct.problems.atsp import ATSPInstance
+    from orlearn.construct.problems.kp import KPInstance
+    from orlearn.construct.problems.tsp import TSPInstance
+
+    return {"kp": KPInstance, "mkp": MultiKnapsackInstance, "tsp": TSPInstance, "atsp": ATSPInstance}[problem]
 
 
 def _is_pair(key: Any) -> bool:

@@ -19,6 +19,7 @@ solution) is recorded in :meth:`ConstructiveHeuristic.stats` and logged; the sol
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Hashable, Mapping
@@ -32,6 +33,7 @@ from orlearn.construct import assignment
 from orlearn.errors import OrlearnError
 
 log = logging.getLogger(__name__)
+_NAMES = itertools.count()
 
 
 class ConstructiveHeuristic(pyscipopt.Heur):
@@ -168,6 +170,8 @@ def attach_heuristic(
         raise OrlearnError("beam width must be at least 1")
     if threads < 1:
         raise OrlearnError("threads must be at least 1")
+    if not completion_time_limit > 0:
+        raise OrlearnError("completion_time_limit must be > 0 seconds")
     if model.getStage() != SCIP_STAGE.PROBLEM:
         raise OrlearnError("attach the heuristic before model.optimize()")
     model_vars = {v.ptr() for v in model.getVars()}
@@ -191,8 +195,8 @@ def attach_heuristic(
         shape, instance, variables, policy=policy, beam=beam, threads=threads,
         completion_time_limit=completion_time_limit,
     )
-    model.includeHeur(
-        heur, "orlearn_construct", f"constructive {problem} policy (orlearn)", "L",
+    model.includeHeur(  # a fresh name each time: SCIP refuses two plugins of one name
+        heur, f"orlearn_construct_{next(_NAMES)}", f"constructive {problem} policy (orlearn)", "L",
         priority=priority, freq=0, maxdepth=0,
         timingmask=SCIP_HEURTIMING.BEFOREPRESOL | SCIP_HEURTIMING.BEFORENODE,
     )

@@ -34,9 +34,15 @@ def test_layouts_of_each_problem():
     ],
 )
 def test_wrong_keys_name_what_was_expected(problem, keys, message):
-    inst = get_problem("tsp").generate(4, 1, 0)[0]
+    inst = get_problem(problem).generate(4, 1, 0)[0]
     with pytest.raises(OrlearnError, match=message):
         assignment.layout(problem, inst, keys)
+
+
+def test_an_instance_of_another_problem_is_refused():
+    tsp = get_problem("tsp").generate(4, 1, 0)[0]
+    with pytest.raises(OrlearnError, match="atsp needs a .*ATSPInstance, got TSPInstance"):
+        assignment.layout("atsp", tsp, [(i, j) for i in range(4) for j in range(4) if i != j])
 
 
 def test_tour_values_cover_every_key():

@@ -126,7 +126,6 @@ def test_an_infeasible_construction_is_rejected_and_the_solve_goes_on():
         ("vrp", lambda inst, x: x, "unknown problem 'vrp'"),
         ("kp", lambda inst, x: {i: v for i, v in x.items() if i}, "expected 12 items"),
         ("kp", lambda inst, x: {**{i: v for i, v in x.items() if i}, 99: x[0]}, "unexpected key 99"),
-        ("tsp", lambda inst, x: x, "expected"),
     ],
 )
 def test_bad_maps_are_clear_errors(problem, make, message):
@@ -146,6 +145,10 @@ def test_other_bad_inputs_are_clear_errors(tmp_path):
         attach_heuristic(model, "kp", inst, {i: x[0] for i in x})
     with pytest.raises(OrlearnError, match="beam"):
         attach_heuristic(model, "kp", inst, x, beam=0)
+    with pytest.raises(OrlearnError, match="needs a orlearn.construct.problems.tsp.TSPInstance"):
+        attach_heuristic(model, "tsp", inst, x)
+    with pytest.raises(OrlearnError, match="completion_time_limit"):
+        attach_heuristic(model, "kp", inst, x, completion_time_limit=0)
     with pytest.raises(OrlearnError):  # a policy of another problem
         attach_heuristic(model, "kp", inst, x, policy=get_tsp_policy())
     missing = tmp_path / "nothing.pt"
@@ -168,3 +171,14 @@ def test_numpy_integer_keys_are_accepted():
     heur = attach_heuristic(model, "kp", inst, {np.int64(i): v for i, v in x.items()})
     solved(model)
     assert heur.stats()["status"] == "accepted"
+
+
+def test_two_heuristics_on_one_model():
+    inst = small_kp()
+    model, x = milp.knapsack(inst)
+    first = attach_heuristic(model, "kp", inst, x)
+    second = attach_heuristic(model, "kp", inst, x, beam=2)
+    solved(model)
+    assert first.stats()["status"] == "accepted"
+    # Beam 2 finds nothing better here than the greedy solution SCIP already holds.
+    assert second.stats()["status"] == "not improving"
