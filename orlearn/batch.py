@@ -294,7 +294,7 @@ class SolveTask:
             self.instance, self.rule, self.settings, dict(self.params), self.seed, self.time_limit
         )
 
-    def error_result(self, message: str, wall_time: float = 0.0) -> SolveResult:
+    def error_result(self, message: str, wall_time: float = 0.0, *, bad_input: bool = False) -> SolveResult:
         return SolveResult(
             instance=self.instance,
             rule=self.rule,
@@ -305,6 +305,7 @@ class SolveTask:
             status="error",
             wall_time=wall_time,
             message=message,
+            bad_input=bad_input,
         )
 
 
@@ -328,8 +329,8 @@ def solve_task(task: SolveTask) -> SolveResult:
             task.threads,
             catch_ctrlc=False,
         )
-    except OrlearnError as exc:
-        return task.error_result(str(exc), time.perf_counter() - start)
+    except OrlearnError as exc:  # the instance file or the policy: the user's to fix
+        return task.error_result(str(exc), time.perf_counter() - start, bad_input=True)
 
 
 def read_results(path: str | Path) -> list[SolveResult]:

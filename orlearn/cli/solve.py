@@ -6,13 +6,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orlearn.scip import SolveResult
 
 EPILOG = """\
 PATH is an MPS/LP file (plain or .gz), a directory of them, a manifest.json, or a registry name
 such as setcover/small (the first -n instances of --split, generated on demand).
 With several -b, every instance is solved under each rule and the summary compares them.
 Results are appended to -o as JSON lines; rerunning the same command skips finished solves.
-Exit codes: 0 all solves finished; 1 some solves ended in status error; 2 bad input;
+Exit codes: 0 all solves finished; 1 some solves crashed or timed out (status error);
+2 bad input, an unreadable instance file included (the other instances are still solved);
 130 interrupted (results written so far are kept)."""
 
 
@@ -133,9 +138,18 @@ def run_batch(args: argparse.Namespace, instances: Sequence[Path], title: str) -
     if args.profile:
         if performance_profile(results, args.profile, rules) is None:
             print("orlearn: no profile drawn: matplotlib is not installed", file=sys.stderr)
+    return report_errors(results)
+
+
+def report_errors(results: Sequence[SolveResult]) -> int:
+    """Print the first errors on stderr; return the exit code: 2 when an error came from the
+    input (an unreadable instance file, an unusable policy), 1 for other errors, else 0."""
     failed = [r for r in results if r.status == "error"]
     for result in failed[:5]:
-        print(f"orlearn: {result.instance} [{result.rule}]: {result.message}", file=sys.stderr)
+        kind = "error" if result.bad_input else "solve failed"
+        print(f"orlearn: {kind}: {result.instance} [{result.rule}]: {result.message}", file=sys.stderr)
     if len(failed) > 5:
         print(f"orlearn: ... and {len(failed) - 5} more errors", file=sys.stderr)
+    if any(r.bad_input for r in failed):
+        return 2
     return 1 if failed else 0

@@ -68,12 +68,18 @@ def test_statuses_and_errors_in_one_batch(folder, tmp_path, capsys):
     infeasible.writeProblem(str(folder / "infeasible.lp"), verbose=False)
     (folder / "corrupt.mps").write_text("ROWS\n nonsense here\n")
     out = tmp_path / "r.jsonl"
-    assert main(["solve", str(folder), "-o", str(out), "-q"]) == 1  # one solve ended in error
+    # An unreadable instance file is bad input (exit 2, as the README says), and the other
+    # instances are still solved.
+    assert main(["solve", str(folder), "-o", str(out), "-q"]) == 2
     status = {Path(r["instance"]).name: r["status"] for r in lines(out)}
     assert status == {"corrupt.mps": "error", "infeasible.lp": "infeasible", "ms0.mps": "optimal",
                       "ms1.mps": "optimal", "ms2.mps": "optimal"}
-    err = capsys.readouterr().err
-    assert "corrupt.mps [relpscost]" in err
+    assert [Path(r["instance"]).name for r in lines(out) if r["bad_input"]] == ["corrupt.mps"]
+    captured = capsys.readouterr()
+    (line,) = [ln for ln in captured.err.splitlines() if "corrupt.mps" in ln]
+    assert line.startswith("orlearn: error: ") and "corrupt.mps [relpscost]" in line
+    # The summary leaves the errored instance out and says so.
+    assert "left out of solved" in captured.out
 
 
 @pytest.mark.parametrize(
