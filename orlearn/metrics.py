@@ -123,9 +123,21 @@ def summarize(
     return rows
 
 
+def rule_labels(rules: Sequence[str]) -> dict[str, str]:
+    """Short names for table columns and headers: a rule given as a policy file path shows as its
+    file name (the full path stays in the result records), unless two rules share that name."""
+    names = {rule: Path(rule).name if rule.endswith(".pt") else rule for rule in rules}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {rule: name if counts[name] == 1 else rule for rule, name in names.items()}
+
+
 def _cells(summary: Sequence[RuleSummary]) -> tuple[list[str], list[list[str]]]:
-    first = summary[0].rule if summary else ""
-    header = ["rule", "solved", "time (s)", "nodes", "wins", f"time / {first}"]
+    labels = rule_labels([row.rule for row in summary])
+    first = labels[summary[0].rule] if summary else ""
+    ratio = f"time / {first}" if len(first) <= 16 else "time / first rule"
+    header = ["rule", "solved", "time (s)", "nodes", "wins", ratio]
     with_errors = any(row.errors for row in summary)
     with_fallbacks = any(row.fallbacks is not None for row in summary)
     if with_errors:
@@ -139,7 +151,7 @@ def _cells(summary: Sequence[RuleSummary]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for row in summary:
         cells = [
-            row.rule,
+            labels[row.rule],
             f"{row.solved}/{row.instances}",
             num(row.time, 2),
             num(row.nodes, 1),
@@ -177,7 +189,8 @@ def summary_table(summary: Sequence[RuleSummary], title: str = "") -> object:
     header, rows = _cells(summary)
     table = Table(title=title or None, caption=_errors_note(summary) or None)
     for index, name in enumerate(header):
-        table.add_column(name, justify="left" if index == 0 else "right")
+        # A long rule name wraps (fold) instead of being cut with an ellipsis.
+        table.add_column(name, justify="left" if index == 0 else "right", overflow="fold")
     for cells in rows:
         table.add_row(*cells)
     return table
@@ -216,10 +229,11 @@ def performance_profile(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6, 4))
+    labels = rule_labels(order)
     for rule in order:
         values = ratios[rule]
         fractions = [sum(v <= tau for v in values) / max(1, len(values)) for tau in taus]
-        ax.step(taus, fractions, where="post", label=rule)
+        ax.step(taus, fractions, where="post", label=labels[rule])
     ax.set_xscale("log")
     ax.set_xlabel("time / best time (tau)")
     ax.set_ylabel("fraction of instances solved")

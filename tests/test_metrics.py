@@ -133,3 +133,21 @@ def test_fallbacks_column_and_renderings(tmp_path):
 
 def test_empty_summary():
     assert summarize([]) == []
+
+
+def test_rule_paths_show_as_file_names_and_are_never_cut():
+    long_dir = "/data/" + "a_very_long_folder_name/" * 4
+    path = long_dir + "setcover_policy_trained_on_a_thousand_instances.pt"
+    results = [res("a", path, 1.0, 10), res("a", "relpscost", 2.0, 10)]
+    console = Console(record=True, width=80)  # what a pipe or a log file gets
+    console.print(summary_table(summarize(results, [path, "relpscost"])))
+    text = console.export_text()
+    first_column = "".join(line.split("\u2502")[1].strip() for line in text.splitlines()
+                           if line.startswith("\u2502"))
+    assert first_column == "setcover_policy_trained_on_a_thousand_instances.ptrelpscost"
+    assert "a_very_long_folder_name" not in text and "\u2026" not in text
+    assert "time / first rule" in "".join(text.split("\u2503"))
+    # two policies with the same file name keep their paths
+    other = "/elsewhere/setcover_policy_trained_on_a_thousand_instances.pt"
+    markdown = summary_markdown(summarize(results + [res("a", other, 1.5, 10)], [path, "relpscost", other]))
+    assert other in markdown and path in markdown
