@@ -98,6 +98,26 @@ def test_ctrl_c_is_never_lost_while_a_worker_forks():
     assert proc.returncode == 130, proc.stderr
 
 
+# pytest (like PYTHONFAULTHANDLER=1) enables faulthandler, which forked workers inherit: a worker
+# that crashes must not dump a Python stack onto the terminal; its crash is in the result.
+SEGFAULT_WITH_FAULTHANDLER = textwrap.dedent("""
+    import faulthandler, os, signal
+    from orlearn.batch import TaskError, run_tasks
+    faulthandler.enable()
+    def crash(task):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    (result,) = [r for _, r in run_tasks(crash, [0])]
+    assert isinstance(result, TaskError) and "SIGSEGV" in result.message
+""")
+
+
+def test_a_crashing_worker_prints_no_dump():
+    proc = subprocess.run([sys.executable, "-c", SEGFAULT_WITH_FAULTHANDLER], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Fatal Python error" not in proc.stderr and proc.stderr == ""
+
+
 # ---- solve_batch -----------------------------------------------------------------------------
 
 
@@ -241,3 +261,14 @@ def test_ray_executor_isolates_failures(local_ray):
     assert out["raise"].kind == "exception" and "bad task" in out["raise"].message
     assert out["exit"].kind == "crash"
     assert out["sleep"].kind == "timeout"
+
+
+def test_an_unreachable_ray_address_fails_fast(easy, tmp_path):
+    pytest.importorskip("ray")
+    start = time.monotonic()
+    with pytest.raises(OrlearnError, match="cannot reach the Ray cluster at 127.0.0.1:1"):
+        solve_batch([easy[0]], ["relpscost"], executor="ray", address="127.0.0.1:1",
+                    output=tmp_path / "r.jsonl", progress=False)
+    assert time.monotonic() - start < 10
+    with pytest.raises(OrlearnError, match="not HOST:PORT"):
+        solve_batch([easy[0]], ["relpscost"], executor="ray", address="127.0.0.1", progress=False)

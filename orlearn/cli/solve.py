@@ -67,7 +67,8 @@ def add_solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", default="local", choices=["local", "ray"])
     p.add_argument("--address", default=None, metavar="ADDR", help="Ray cluster address")
     p.add_argument(
-        "--threads", type=int, default=1, metavar="T", help="torch threads per learned-rule solve"
+        "--threads", type=int, default=None, metavar="T",
+        help="torch threads per learned-rule solve (default: $ORLEARN_THREADS, else 1)",
     )
     p.add_argument("--retry-errors", action="store_true", help="re-run solves that ended in error")
     p.add_argument("--markdown", default=None, metavar="FILE", help="also write the table here")
@@ -79,6 +80,7 @@ def validate_arguments(args: argparse.Namespace) -> None:
     """Check rules, settings, params and limits before any instance is generated or solved."""
     from orlearn.errors import OrlearnError
     from orlearn.scip import parse_params, validate_rule, validate_settings, validate_time_limit
+    from orlearn.threads import resolve_threads
 
     for rule in args.branching or ["relpscost"]:
         validate_rule(rule)
@@ -87,6 +89,7 @@ def validate_arguments(args: argparse.Namespace) -> None:
     validate_time_limit(args.time_limit)
     if args.jobs < 1:
         raise OrlearnError(f"--jobs must be at least 1, got {args.jobs}")
+    resolve_threads(args.threads, "small")  # a bad --threads or ORLEARN_THREADS fails here
     if getattr(args, "n", None) is not None and args.n < 1:
         raise OrlearnError(f"-n must be at least 1, got {args.n}")
 
@@ -105,8 +108,10 @@ def run_batch(args: argparse.Namespace, instances: Sequence[Path], title: str) -
 
     from orlearn.batch import solve_batch
     from orlearn.metrics import performance_profile, summarize, summary_markdown, summary_table
+    from orlearn.threads import resolve_threads
 
     rules = args.branching or ["relpscost"]
+    threads = resolve_threads(args.threads, "small")  # one solve per worker: several run at once
     results = solve_batch(
         instances,
         rules,
@@ -119,7 +124,7 @@ def run_batch(args: argparse.Namespace, instances: Sequence[Path], title: str) -
         address=args.address,
         output=args.output,
         retry_errors=args.retry_errors,
-        threads=args.threads,
+        threads=threads,
         progress=not args.quiet,
     )
     summary = summarize(results, rules)

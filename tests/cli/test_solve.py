@@ -92,6 +92,7 @@ def test_statuses_and_errors_in_one_batch(folder, tmp_path, capsys):
         (["--time-limit", "-1"], "time limit must be a positive number"),
         (["--settings", "fast"], "unknown settings 'fast'"),
         (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--threads", "0"], "--threads must be at least 1"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(folder, tmp_path, capsys, extra, message):
