@@ -14,7 +14,8 @@ batched tensors, and only on cores that are idle, so:
   now), at least 1 and at most :data:`MAX_THREADS`.
 
 ``--threads N`` on a command, or the environment variable ``ORLEARN_THREADS``, overrides the
-choice (the option wins over the variable).
+choice (the option wins over the variable); without either, an ``OMP_NUM_THREADS`` the user set
+(the usual way to pin a job to one thread) is respected too.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def default_threads(workload: Workload) -> int:
 
 
 def resolve_threads(requested: int | None, workload: Workload) -> int:
-    """``requested`` (a ``--threads`` value) if given, else ORLEARN_THREADS, else the default."""
+    """``requested`` (a ``--threads`` value) if given, else ORLEARN_THREADS, else a valid
+    OMP_NUM_THREADS, else the default for ``workload``."""
     if requested is not None:
         if requested < 1:
             raise OrlearnError(f"--threads must be at least 1, got {requested}")
@@ -90,6 +92,9 @@ def resolve_threads(requested: int | None, workload: Workload) -> int:
         if value < 1:
             raise OrlearnError(f"{ENV_VAR} must be a whole number >= 1, got {env!r}")
         return value
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if omp.isdigit() and int(omp) >= 1:  # torch reports a malformed value itself
+        return int(omp)
     return default_threads(workload)
 
 
@@ -111,5 +116,5 @@ def add_threads_option(parser: argparse.ArgumentParser, workload: Workload) -> N
     )
     parser.add_argument(
         "--threads", type=int, default=None, metavar="N",
-        help=f"torch threads (default: ${ENV_VAR}, else {default})",
+        help=f"torch threads (default: ${ENV_VAR}, else $OMP_NUM_THREADS, else {default})",
     )

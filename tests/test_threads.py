@@ -13,6 +13,7 @@ from orlearn.errors import OrlearnError
 @pytest.fixture(autouse=True)
 def _restore_torch_threads(monkeypatch):
     monkeypatch.delenv(threads.ENV_VAR, raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = torch.get_num_threads()
     yield
     torch.set_num_threads(before)
@@ -35,6 +36,10 @@ def test_batched_work_uses_the_idle_cores(monkeypatch, cores, load, expected):
 def test_option_then_environment_then_default(monkeypatch):
     monkeypatch.setattr(threads, "default_threads", lambda workload: 7)
     assert threads.resolve_threads(None, "batched") == 7
+    monkeypatch.setenv("OMP_NUM_THREADS", "junk")  # torch's to complain about, not ours
+    assert threads.resolve_threads(None, "batched") == 7
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")  # a job pinned the usual way stays pinned
+    assert threads.resolve_threads(None, "batched") == 5
     monkeypatch.setenv(threads.ENV_VAR, "3")
     assert threads.resolve_threads(None, "batched") == 3
     assert threads.resolve_threads(2, "batched") == 2
