@@ -510,7 +510,8 @@ def solve_batch(
                 errors += result.status == "error"
                 if on_result is not None:
                     on_result(result)
-                status = f"{Path(task.instance).name} {task.rule}: {result.status}"
+                rule = Path(task.rule).name if task.rule.endswith(".pt") else task.rule
+                status = f"{Path(task.instance).name} {rule}: {result.status}"
                 advance(1, status=status + (f" ({errors} errors)" if errors else ""))
     finally:
         if fh is not None:

@@ -174,9 +174,12 @@ def test_learned_rule_side_by_side(folder, tmp_path, capsys):
         extra={"normalization": gnn.normalization()},
     ))
     out = tmp_path / "r.jsonl"
-    assert main(["solve", str(folder / "ms0.mps"), "-b", str(policy), "-b", "relpscost",
-                 "-o", str(out), "-q"]) == 0
-    assert "fallbacks" in capsys.readouterr().out
+    assert main(["solve", str(folder / "ms0.mps"), "-b", "relpscost", "-b", str(policy),
+                 "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "fallbacks" in captured.out
+    # progress (no terminal here: whole lines on stderr) names the policy by its file name
+    assert captured.err.splitlines()[-1].endswith("ms0.mps random.pt: optimal")
     records = {r["rule"]: r for r in lines(out)}
     learned, default = records[str(policy)], records["relpscost"]
     assert learned["status"] == default["status"] == "optimal"
