@@ -24,10 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--network", choices=("dc", "single"), default="dc", help="DC power flow or one bus"
         )
         p.add_argument("--seed", type=int, default=0)
-        add_threads_option(p, "small")
 
     train = verbs.add_parser("train", help="train a TS-DDR policy")
     case_args(train)
+    add_threads_option(train, "small")
     train.add_argument("-o", "--output", required=True, help="policy file to write (.pt)")
     train.add_argument("--arch", choices=("lstm", "gru", "mlp", "linear"), default="lstm")
     train.add_argument("--hidden", type=int, default=64)
@@ -62,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ev = verbs.add_parser("evaluate", help="out-of-sample cost of a policy and baselines")
     case_args(ev)
+    add_threads_option(ev, "small")
     ev.add_argument("--policy", required=True)
     ev.add_argument("--scenarios", type=int, default=500, help="out-of-sample scenarios (default 500)")
     ev.add_argument(
@@ -94,7 +95,8 @@ def _problem(args: argparse.Namespace):  # noqa: ANN202 (pyomo types stay inside
     from orlearn.threads import set_threads
 
     _at_least(args.stages, 1, "--stages")
-    set_threads(args.threads, "small")  # recurrent nets over a few scenarios: threads only add overhead
+    if hasattr(args, "threads"):  # train and evaluate run torch; sddp does not
+        set_threads(args.threads, "small")  # small recurrent nets: more threads only add overhead
 
     case = load_case(case_path(args.case))
     return case, hydro_problem(case, args.stages, network=args.network)

@@ -99,7 +99,7 @@ def test_bad_input_exits_2(tmp_path, capsys):
         (["sddp", "case3", "--time-limit", "0"], "--time-limit must be positive"),
         (["sddp", "case3", "--stages", "0"], "--stages must be at least 1"),
         (["train", "case3", "-o", "p.pt", "--iterations", "0"], "--iterations must be at least 1"),
-        (["sddp", "case3", "--threads", "0"], "--threads must be at least 1"),
+        (["evaluate", "case3", "--policy", "p.pt", "--threads", "0"], "--threads must be at least 1"),
     ],
 )
 def test_nonsense_numbers_exit_2_with_one_line(args, message, capsys):
