@@ -459,6 +459,8 @@ def solve_batch(
         raise OrlearnError(f"unknown executor '{executor}'; valid: {', '.join(EXECUTORS)}")
     if jobs < 1:
         raise OrlearnError(f"--jobs must be at least 1, got {jobs}")
+    if executor == "ray" and address is not None:
+        _probe_ray_address(address)  # before the result file is touched
 
     tasks = [
         SolveTask(str(inst), rule, settings, tuple(sorted(typed.items())), int(seed), time_limit, threads)

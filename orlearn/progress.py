@@ -98,7 +98,7 @@ def _progress_lines(
     try:
         yield advance
     finally:
-        if state["written"] != state["done"]:
+        if state["done"] and state["written"] != state["done"]:  # nothing done: nothing to say
             line()
 
 

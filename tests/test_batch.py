@@ -278,6 +278,14 @@ UNREACHABLE_RAY = textwrap.dedent("""
 """)
 
 
+def test_an_unreachable_ray_address_leaves_no_result_file(easy, tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "r.jsonl"
+    with pytest.raises(OrlearnError, match="cannot reach the Ray cluster"):
+        solve_batch(easy[:1], executor="ray", address="127.0.0.1:1", output=out, progress=False)
+    assert not out.exists()
+
+
 def test_an_unreachable_ray_address_fails_fast():
     pytest.importorskip("ray")
     proc = subprocess.run([sys.executable, "-c", UNREACHABLE_RAY], capture_output=True, text=True,

@@ -32,3 +32,13 @@ def test_disabled_progress_writes_nothing(capsys):
     with progress_bar("x", 2, disable=True, stream=stream) as advance:
         advance(2)
     assert stream.getvalue() == "" and capsys.readouterr() == ("", "")
+
+
+def test_work_that_stops_before_any_progress_writes_no_line():
+    stream = io.StringIO()
+    try:
+        with progress_bar("solving", 5, interval=0.0, stream=stream):
+            raise RuntimeError("stopped")
+    except RuntimeError:
+        pass
+    assert stream.getvalue() == ""
