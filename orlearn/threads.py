@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -106,6 +108,22 @@ def set_threads(requested: int | None, workload: Workload) -> int:
     torch.set_num_threads(threads)
     log.info("torch uses %d thread(s) (%s work)", threads, workload)
     return threads
+
+
+@contextmanager
+def torch_threads(requested: int | None, workload: Workload) -> Iterator[int]:
+    """Run a block with torch on the resolved thread count (see :func:`resolve_threads`), then
+    give torch back the count it had: for library calls, which must not leave the process
+    changed."""
+    import torch
+
+    threads = resolve_threads(requested, workload)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(before)
 
 
 def add_threads_option(parser: argparse.ArgumentParser, workload: Workload) -> None:

@@ -145,7 +145,7 @@ def _solve(args: argparse.Namespace) -> int:
                 advance(status=rows[k][0])
 
             solve(args.problem, instances, policy=args.policy, beam=args.beam, knn=args.knn,
-                  batch_size=args.batch_size, on_result=on_result)
+                  batch_size=args.batch_size, on_result=on_result, threads=threads)
     except KeyboardInterrupt:
         if fh is not None and written:
             kept = f"{written} of {len(instances)} solutions are kept in {out}"

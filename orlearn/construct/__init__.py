@@ -39,14 +39,34 @@ def solve(
     knn: int | None = None,
     batch_size: int = 64,
     on_result: Callable[[int, Any], None] | None = None,
+    threads: int | None = None,
 ) -> list[Any]:
     """Solve ``instances`` of ``problem`` with a trained policy (the shipped one by default):
     greedy, or beam search of width ``beam``. ``knn`` restricts each step to the k candidates
     nearest the current node; by default it is the policy's training k for a policy trained on
     k-NN sub-problems, else the training size for instances more than twice as large. Returns
     one :class:`orlearn.construct.decode.Decoded` per instance; ``on_result(i, decoded)`` is
-    called as each instance ``i`` is done. Torch runs on the threads it is set to
-    (:func:`orlearn.threads.set_threads` chooses them as the command line does)."""
+    called as each instance ``i`` is done. Torch runs on ``threads`` threads during the call
+    (default: ORLEARN_THREADS, else OMP_NUM_THREADS, else the idle physical cores, at most 4;
+    see :mod:`orlearn.threads`) and gets its own setting back afterwards."""
+    from orlearn.threads import torch_threads
+
+    with torch_threads(threads, "batched"):
+        return _solve(problem, instances, policy=policy, beam=beam, knn=knn,
+                      batch_size=batch_size, on_result=on_result)
+
+
+def _solve(
+    problem: str,
+    instances: Sequence[Any],
+    *,
+    policy: str | Path | None = None,
+    beam: int = 1,
+    knn: int | None = None,
+    batch_size: int = 64,
+    on_result: Callable[[int, Any], None] | None = None,
+) -> list[Any]:
+    """:func:`solve` on torch's current threads."""
     from orlearn.construct.decode import solve as decode
     from orlearn.construct.model import load_model
     from orlearn.construct.problems import get_problem
