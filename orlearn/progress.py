@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -62,7 +62,7 @@ def progress_bar(
     with Progress(*columns, transient=False) as progress:
         task = progress.add_task(description, total=total, status="")
 
-        def advance(n: int = 1, **fields: object) -> None:
+        def advance(n: int = 1, **fields: Any) -> None:
             progress.update(task, advance=n, **fields)
 
         yield advance
@@ -73,32 +73,33 @@ def _progress_lines(
     description: str, total: int | None, interval: float, stream: TextIO
 ) -> Iterator[Callable[..., None]]:
     start = time.monotonic()
-    state = {"done": 0, "status": "", "last": start, "written": -1}
+    done, written, last, status = 0, -1, start, ""
 
     def line() -> None:
+        nonlocal written, last
         elapsed = time.monotonic() - start
-        done = state["done"]
         parts = [f"{description}: {done}" + (f"/{total}" if total else "")]
         parts.append(f"{_clock(elapsed)} elapsed")
         if total and 0 < done < total:
             parts.append(f"eta {_clock(elapsed * (total - done) / done)}")
-        if state["status"]:
-            parts.append(str(state["status"]))
+        if status:
+            parts.append(status)
         stream.write(", ".join(parts) + "\n")
         stream.flush()
-        state["last"], state["written"] = time.monotonic(), done
+        last, written = time.monotonic(), done
 
     def advance(n: int = 1, **fields: object) -> None:
-        state["done"] += n
+        nonlocal done, status
+        done += n
         if "status" in fields:
-            state["status"] = fields["status"]
-        if time.monotonic() - state["last"] >= interval:
+            status = str(fields["status"])
+        if time.monotonic() - last >= interval:
             line()
 
     try:
         yield advance
     finally:
-        if state["done"] and state["written"] != state["done"]:  # nothing done: nothing to say
+        if done and written != done:  # nothing done: nothing to say
             line()
 
 
