@@ -99,26 +99,24 @@ def _solve(args: argparse.Namespace) -> int:
     from orlearn.construct.problems import get_problem
     from orlearn.errors import OrlearnError
     from orlearn.progress import progress_bar
-    from orlearn.threads import set_threads
+    from orlearn.threads import resolve_threads
 
     if args.batch_size < 1:
         raise OrlearnError(f"--batch-size must be at least 1, got {args.batch_size}")
-    threads = set_threads(args.threads, "batched")
+    threads = resolve_threads(args.threads, "batched")
     problem = get_problem(args.problem)
     instances = read_instances(problem, args.target)
     sign = 1.0 if problem.sense == "min" else -1.0
     rows: dict[int, list[str]] = {}
     out = Path(args.out) if args.out else None
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    fh = out.open("w") if out is not None else None
+    fh = None  # opened with the first solution: a run that fails before leaves no file
     written = 0
 
     def gap(v: float, opt: float | None) -> str:
         return f"{sign * (v - opt) / abs(opt) * 100:.2f}" if opt else "-"
 
     def record(k: int, res: Decoded) -> None:
-        nonlocal written
+        nonlocal fh, written
         inst = instances[k]
         opt = getattr(inst, "optimum", None)
         row = [inst.name or str(k), f"{res.objective:.6g}", gap(res.objective, opt), f"{res.seconds:.3f}"]
@@ -132,7 +130,10 @@ def _solve(args: argparse.Namespace) -> int:
             row += [f"{obj:.6g}", gap(obj, opt), f"{secs:.3f}"]
             rec["two_opt"] = {"objective": obj, "seconds": secs, "solution": better}
         rows[k] = row
-        if fh is not None:
+        if out is not None:
+            if fh is None:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                fh = out.open("w")
             fh.write(json.dumps(rec, default=int) + "\n")
             fh.flush()
             written += 1
@@ -147,7 +148,7 @@ def _solve(args: argparse.Namespace) -> int:
             solve(args.problem, instances, policy=args.policy, beam=args.beam, knn=args.knn,
                   batch_size=args.batch_size, on_result=on_result, threads=threads)
     except KeyboardInterrupt:
-        if fh is not None and written:
+        if written:
             kept = f"{written} of {len(instances)} solutions are kept in {out}"
         else:
             kept = "no solution was written"

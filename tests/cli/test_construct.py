@@ -52,8 +52,11 @@ def test_bad_input_exits_2(tmp_path, capsys):
     tsp_policy = _policy(tmp_path, "tsp")
     vrp = INSTANCES / "cvrplib" / "X-n101-k25.vrp"
     # a checkpoint made for another problem
-    assert main(["construct", "solve", str(vrp), "--problem", "cvrp", "--policy", str(tsp_policy)]) == 2
+    out = tmp_path / "never.jsonl"
+    assert main(["construct", "solve", str(vrp), "--problem", "cvrp", "--policy", str(tsp_policy),
+                 "--out", str(out)]) == 2
     assert "construct/tsp" in capsys.readouterr().err
+    assert not out.exists()  # nothing solved, no file
     # a file of another problem, a missing file, a malformed file
     assert main(["construct", "solve", str(vrp), "--problem", "tsp", "--policy", str(tsp_policy)]) == 2
     assert main(["construct", "solve", str(tmp_path / "nope.tsp"), "--problem", "tsp"]) == 2
@@ -69,19 +72,15 @@ def test_solve_writes_nothing_unless_asked_and_logs_progress(tmp_path, monkeypat
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    monkeypatch.setenv("ORLEARN_THREADS", "1")
-    torch.set_num_threads(2)
-    try:
-        rc = main(["construct", "solve", str(INSTANCES / "tsplib" / "eil51.tsp"), "--problem", "tsp",
-                   "--policy", str(policy)])
-        threads_after = torch.get_num_threads()
-    finally:
-        torch.set_num_threads(1)
+    monkeypatch.setenv("ORLEARN_THREADS", "2")
+    before = torch.get_num_threads()
+    rc = main(["construct", "solve", str(INSTANCES / "tsplib" / "eil51.tsp"), "--problem", "tsp",
+               "--policy", str(policy)])
     assert rc == 0
     assert list(work.iterdir()) == []  # no solution file in the current directory
-    assert threads_after == 1  # ORLEARN_THREADS reached torch
+    assert torch.get_num_threads() == before  # threads were set for the solve only
     captured = capsys.readouterr()
-    assert "eil51" in captured.out and "1 torch thread" in captured.out
+    assert "eil51" in captured.out and "2 torch threads" in captured.out  # ORLEARN_THREADS
     # no terminal here: progress is whole lines on stderr
     assert "tsp greedy: 1/1, 0:00:" in captured.err
 
