@@ -17,12 +17,14 @@ and a crash inside SCIP or a plugin must not take the batch down.
 
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import json
 import logging
 import multiprocessing as mp
 import os
 import signal
+import socket
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -98,6 +100,9 @@ def _child(fn: Callable[[Any], Any], task: Any, conn: Any) -> None:
     # sending its result because the terminal's SIGINT reached the whole process group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by _start_blocking_ctrl_c
+    # A crash is reported as this task's error result; a faulthandler inherited from the parent
+    # (pytest, PYTHONFAULTHANDLER) would also dump a stack trace over the parent's terminal.
+    faulthandler.disable()
     try:
         payload: tuple[str, Any] = ("ok", fn(task))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent as text
@@ -206,6 +211,30 @@ def _ray_call(fn: Callable[[Any], Any], task: Any) -> Any:
     return fn(task)
 
 
+#: Seconds to wait for a TCP connection to a Ray head before giving up.
+RAY_CONNECT_TIMEOUT = 5.0
+
+
+def _probe_ray_address(address: str, timeout: float = RAY_CONNECT_TIMEOUT) -> None:
+    """Fail fast on a Ray address nothing listens at: ``ray.init`` would retry for minutes,
+    printing warnings. ``auto`` and ``local`` are Ray's own look-ups and are not probed."""
+    target = address.split("://", 1)[-1]
+    if target in ("auto", "local", ""):
+        return
+    host, sep, port_text = target.rpartition(":")
+    if not sep or not port_text.isdigit():
+        raise OrlearnError(f"Ray address '{address}' is not HOST:PORT (or auto)")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port_text)), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise OrlearnError(
+            f"cannot reach the Ray cluster at {address} ({reason} within {timeout:g} s); "
+            "start it with `ray start --head` or check --address"
+        ) from None
+
+
 def _run_ray(
     fn: Callable[[Any], Any],
     tasks: list[Any],
@@ -221,6 +250,8 @@ def _run_ray(
 
     started_here = not ray.is_initialized()
     if started_here:
+        if address is not None:
+            _probe_ray_address(address)
         try:
             if address is None:
                 ray.init(
@@ -294,7 +325,7 @@ class SolveTask:
             self.instance, self.rule, self.settings, dict(self.params), self.seed, self.time_limit
         )
 
-    def error_result(self, message: str, wall_time: float = 0.0) -> SolveResult:
+    def error_result(self, message: str, wall_time: float = 0.0, *, bad_input: bool = False) -> SolveResult:
         return SolveResult(
             instance=self.instance,
             rule=self.rule,
@@ -305,6 +336,7 @@ class SolveTask:
             status="error",
             wall_time=wall_time,
             message=message,
+            bad_input=bad_input,
         )
 
 
@@ -328,8 +360,8 @@ def solve_task(task: SolveTask) -> SolveResult:
             task.threads,
             catch_ctrlc=False,
         )
-    except OrlearnError as exc:
-        return task.error_result(str(exc), time.perf_counter() - start)
+    except OrlearnError as exc:  # the instance file or the policy: the user's to fix
+        return task.error_result(str(exc), time.perf_counter() - start, bad_input=True)
 
 
 def read_results(path: str | Path) -> list[SolveResult]:
@@ -427,6 +459,8 @@ def solve_batch(
         raise OrlearnError(f"unknown executor '{executor}'; valid: {', '.join(EXECUTORS)}")
     if jobs < 1:
         raise OrlearnError(f"--jobs must be at least 1, got {jobs}")
+    if executor == "ray" and address is not None:
+        _probe_ray_address(address)  # before the result file is touched
 
     tasks = [
         SolveTask(str(inst), rule, settings, tuple(sorted(typed.items())), int(seed), time_limit, threads)
@@ -478,7 +512,8 @@ def solve_batch(
                 errors += result.status == "error"
                 if on_result is not None:
                     on_result(result)
-                status = f"{Path(task.instance).name} {task.rule}: {result.status}"
+                rule = Path(task.rule).name if task.rule.endswith(".pt") else task.rule
+                status = f"{Path(task.instance).name} {rule}: {result.status}"
                 advance(1, status=status + (f" ({errors} errors)" if errors else ""))
     finally:
         if fh is not None:

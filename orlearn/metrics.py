@@ -2,9 +2,12 @@
 
 Conventions (those of the learned-branching literature, e.g. Gasse et al. 2019):
 
-* Only instances (x seeds) that every compared rule has a result for are compared.
+* Only instances (x seeds) that every compared rule has a result for are compared, and only
+  those where no rule's solve ended in error (a crash, an unreadable file): an error says
+  nothing about how fast a rule is, so errors are counted apart (``errors``) and the instance
+  leaves the comparison for every rule.
 * ``time``: 1-shifted geometric mean of SCIP solving time in seconds over all compared
-  instances; an unsolved one (time limit, error) counts with its time limit (when there is
+  instances; an unsolved one (time or node limit) counts with its time limit (when there is
   none: the time it ran).
 * ``nodes``: 10-shifted geometric mean of the node count over the instances every rule solved.
 * ``wins``: instances where the rule solved fastest (ties: each tied rule wins).
@@ -39,9 +42,9 @@ class RuleSummary:
     """One row of a comparison table."""
 
     rule: str
-    instances: int
+    instances: int  # compared: every rule has a result and none ended in error
     solved: int
-    errors: int
+    errors: int  # solves that ended in error (their instances are not compared)
     time: float
     nodes: float
     wins: int
@@ -62,6 +65,13 @@ def _time(result: SolveResult) -> float:
     return max(0.0, result.solving_time, result.wall_time)
 
 
+def _compared(by_rule: dict[str, dict[tuple, SolveResult]], order: Sequence[str]) -> list[tuple]:
+    """The instances every rule has a result for, none of them an error, in a stable order."""
+    common = set.intersection(*(set(by_rule.get(rule, {})) for rule in order))
+    ok = {i for i in common if all(by_rule[r][i].status != "error" for r in order)}
+    return sorted(ok, key=str)
+
+
 def summarize(
     results: Iterable[SolveResult], rules: Sequence[str] | None = None
 ) -> list[RuleSummary]:
@@ -72,8 +82,9 @@ def summarize(
     order = list(rules) if rules is not None else list(by_rule)
     if not order:
         return []
+    ids = _compared(by_rule, order)
     common = set.intersection(*(set(by_rule.get(rule, {})) for rule in order))
-    ids = sorted(common, key=str)
+    errored = common - set(ids)
     all_solved = [i for i in ids if all(by_rule[r][i].solved for r in order)]
 
     wins = dict.fromkeys(order, 0)
@@ -98,7 +109,7 @@ def summarize(
                 rule=rule,
                 instances=len(chosen),
                 solved=sum(r.solved for r in chosen),
-                errors=sum(r.status == "error" for r in chosen),
+                errors=sum(by_rule[rule][i].status == "error" for i in errored),
                 time=time_mean,
                 nodes=node_mean,
                 wins=wins[rule],
@@ -112,9 +123,21 @@ def summarize(
     return rows
 
 
+def rule_labels(rules: Sequence[str]) -> dict[str, str]:
+    """Short names for table columns and headers: a rule given as a policy file path shows as its
+    file name (the full path stays in the result records), unless two rules share that name."""
+    names = {rule: Path(rule).name if rule.endswith(".pt") else rule for rule in rules}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name] = counts.get(name, 0) + 1
+    return {rule: name if counts[name] == 1 else rule for rule, name in names.items()}
+
+
 def _cells(summary: Sequence[RuleSummary]) -> tuple[list[str], list[list[str]]]:
-    first = summary[0].rule if summary else ""
-    header = ["rule", "solved", "time (s)", "nodes", "wins", f"time / {first}"]
+    labels = rule_labels([row.rule for row in summary])
+    first = labels[summary[0].rule] if summary else ""
+    ratio = f"time / {first}" if len(first) <= 16 else "time / first rule"
+    header = ["rule", "solved", "time (s)", "nodes", "wins", ratio]
     with_errors = any(row.errors for row in summary)
     with_fallbacks = any(row.fallbacks is not None for row in summary)
     if with_errors:
@@ -128,7 +151,7 @@ def _cells(summary: Sequence[RuleSummary]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for row in summary:
         cells = [
-            row.rule,
+            labels[row.rule],
             f"{row.solved}/{row.instances}",
             num(row.time, 2),
             num(row.nodes, 1),
@@ -148,7 +171,15 @@ def summary_markdown(summary: Sequence[RuleSummary]) -> str:
     header, rows = _cells(summary)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
-    return "\n".join(lines) + "\n"
+    note = _errors_note(summary)
+    return "\n".join(lines) + "\n" + (f"\n{note}\n" if note else "")
+
+
+def _errors_note(summary: Sequence[RuleSummary]) -> str:
+    if not any(row.errors for row in summary):
+        return ""
+    return ("errors: solves that ended in error; an instance with an error under any rule is "
+            "left out of solved, time, nodes and wins for every rule")
 
 
 def summary_table(summary: Sequence[RuleSummary], title: str = "") -> object:
@@ -156,9 +187,10 @@ def summary_table(summary: Sequence[RuleSummary], title: str = "") -> object:
     from rich.table import Table
 
     header, rows = _cells(summary)
-    table = Table(title=title or None)
+    table = Table(title=title or None, caption=_errors_note(summary) or None)
     for index, name in enumerate(header):
-        table.add_column(name, justify="left" if index == 0 else "right")
+        # A long rule name wraps (fold) instead of being cut with an ellipsis.
+        table.add_column(name, justify="left" if index == 0 else "right", overflow="fold")
     for cells in rows:
         table.add_row(*cells)
     return table
@@ -186,7 +218,7 @@ def performance_profile(
     for result in results:
         by_rule.setdefault(result.rule, {})[_instance_id(result)] = result
     order = list(rules) if rules is not None else list(by_rule)
-    ids = sorted(set.intersection(*(set(by_rule.get(r, {})) for r in order)), key=str)
+    ids = _compared(by_rule, order)
     ratios: dict[str, list[float]] = {rule: [] for rule in order}
     for i in ids:
         times = {r: max(by_rule[r][i].solving_time, 1e-3) for r in order if by_rule[r][i].solved}
@@ -197,10 +229,11 @@ def performance_profile(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6, 4))
+    labels = rule_labels(order)
     for rule in order:
         values = ratios[rule]
         fractions = [sum(v <= tau for v in values) / max(1, len(values)) for tau in taus]
-        ax.step(taus, fractions, where="post", label=rule)
+        ax.step(taus, fractions, where="post", label=labels[rule])
     ax.set_xscale("log")
     ax.set_xlabel("time / best time (tau)")
     ax.set_ylabel("fraction of instances solved")

@@ -101,6 +101,9 @@ class SolveResult:
     primal_dual_integral: float | None = None
     branching_stats: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    # An error caused by the input (an unreadable instance file, an unusable policy), as opposed
+    # to a crash or a timeout: the command line then exits 2, as for any other bad input.
+    bad_input: bool = False
     orlearn_version: str = __version__
     scip_version: str = ""
     schema: int = SCHEMA_VERSION

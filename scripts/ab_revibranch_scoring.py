@@ -1,7 +1,7 @@
 """Paired A/B of the ReviBranch rule's two scoring paths on the same instances.
 
 ``batched``: every node through the padded batch (``RevivedQNet.scores`` of a one-node
-:func:`~orlearn.branching.revibranch.policy.single_batch`), as the rule did until session 4;
+:func:`~orlearn.branching.revibranch.policy.single_batch`), as the rule did before path version 4;
 ``node``: ``RevivedQNet.node_scores``, what the rule uses now. The two compute the same scores,
 so the search trees must be identical (checked); the script prints each solve's nodes, SCIP CPU
 time and the rule's wall ms per decision, alternating the paths ``--repeats`` times::

@@ -1,19 +1,19 @@
-"""Benchmark learned branching against SCIP's rules (the issue's table for README).
+"""Benchmark learned branching against SCIP's rules (the README's table).
 
-Default = the full configuration of the learned-branching issue: per class (setcover,
+Default = the full target configuration: per class (setcover,
 cauctions, facility, indset), 20 held-out test instances of the small distribution and 10
 transfer instances of the medium one, "gasse" settings, 600 s per solve, rules relpscost (SCIP's
 default), pscost, vanillafullstrong, the class's GNN (gnn:CLASS) and the mixed GNN (gnn), one
 solve at a time so that times compare. Results go to JSONL files (resumable: a rerun skips what
 is done), a JSON summary and a markdown file with one table per class and size, followed by the
-issue's targets (met or missed). Reduced runs use --small/--medium/--rules/--time-limit; full
+targets (met or missed). Reduced runs use --small/--medium/--rules/--time-limit; full
 strong branching, far slower per node than the others, can run on the first few small instances
 only (--fsb-small N [--fsb-time-limit S], its own JSONL file): the node ratios to it are then
 taken over the instances that it and the other rule both solved.
 
     .venv/bin/python scripts/bench_branching.py                      # full (days of CPU)
     .venv/bin/python scripts/bench_branching.py --small 5 --medium 0 \
-        --rules relpscost mixed class --time-limit 60                # what fits a short session
+        --rules relpscost mixed class --time-limit 60                # what fits a short run
     .venv/bin/python scripts/bench_branching.py --small 8 --medium 0 --rules relpscost pscost \
         class mixed --time-limit 120 --fsb-small 3 --fsb-time-limit 300  # + node ratio to FSB
 """

@@ -1,8 +1,8 @@
-"""Benchmark of the BQ-NCO constructive solvers (issue 5): gap and time per instance of BQ greedy,
+"""Benchmark of the BQ-NCO constructive solvers: gap and time per instance of BQ greedy,
 BQ beam, OR-Tools routing (guided local search) and PyVRP given the same wall time per instance
 as BQ beam, on random TSP / CVRP / KP / OP and on TSPLIB, ATSP and CVRPLIB X instances.
 
-The full issue configuration is the default:
+The full target configuration is the default:
     .venv/bin/python scripts/bench_construct.py
 A reduced run (what fits a shared 2-core machine in ~35 minutes; docs/construct.md) picks fewer
 instances per size and a shorter reference:

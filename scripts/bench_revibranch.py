@@ -7,13 +7,13 @@ class's imitation policy with the same budget, then solves the first ``--test`` 
 ``instances/milp/<class>_medium_test`` under every rule, sequentially by default (for timing),
 and writes per set: solved, shifted geometric means of time (shift 1 s), nodes (shift 10) and LP
 iterations (shift 100) over the instances every rule solved, and their ratios to the imitation
-policy. Results go to JSONL files, so an interrupted run resumes. The issue's full configuration::
+policy. Results go to JSONL files, so an interrupted run resumes. The full target configuration::
 
     python scripts/bench_revibranch.py --classes setcover cauctions --test 20 --transfer 10 \\
         --rounds 20 --episodes 8 --train-instances 100 --time-limit 600 --work runs/revibranch
 
 The reduced ablation docs/revibranch.md reports (runs/revibranch/drive5.sh, then
-drive5_eval.sh; the full variant was trained by the same command in session 2)::
+drive5_eval.sh; the full variant was trained by the same command in an earlier run)::
 
     python scripts/bench_revibranch.py --classes cauctions \\
         --variants no_revival no_redistribution full --init runs/revibranch/init/cauctions.pt \\
@@ -45,10 +45,10 @@ VARIANTS = {
     "no_revival": ({"revival": False}, "RL without revival"),
     "no_redistribution": ({"redistribution": False}, "RL without redistribution"),
     "full": ({}, "ReviBranch"),
-    # Not one of the ablations: full ReviBranch with Q errors relative to the subtree.
+    # An extra ablation beyond the three: full ReviBranch with Q errors relative to the subtree.
     "relative": ({"relative_loss": True}, "ReviBranch, relative loss"),
 }
-#: The issue's three RL rows (the default).
+#: The three RL ablation rows (the default).
 ABLATION = ("no_revival", "no_redistribution", "full")
 SHIFTS = {"time": 1.0, "nodes": 10.0, "lp_iterations": 100.0}
 

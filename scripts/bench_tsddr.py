@@ -4,7 +4,7 @@ Every method is evaluated on the same out-of-sample scenarios (stagewise-indepen
 the case's per-stage inflow scenarios). For a one-reservoir case the exact optimum is computed
 too. Writes a JSON record and prints a markdown table.
 
-Full configuration of the issue (hours on 2 cores for bolivia):
+Full target configuration (hours on 2 cores for bolivia):
     python scripts/bench_tsddr.py --case bolivia --stages 48 --scenarios 500 \
         --policy policies/ddr/bolivia_lstm.pt --ldr-policy policies/ddr/bolivia_linear.pt \
         --sddp-iterations 500

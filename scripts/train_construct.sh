@@ -4,7 +4,7 @@
 # runs/construct/<policy>/checkpoint.pt: re-running continues where it stopped. --max-minutes is
 # the TOTAL training time across resumes, so each line below is one phase of the history of a
 # shipped policy (a phase whose total is already reached returns at once): raise the last one (and
-# --epochs) to keep training in a later session. Run it niced on one thread, e.g.
+# --epochs) to keep training later. Run it niced on one thread, e.g.
 #   OMP_NUM_THREADS=1 nohup nice -n 10 scripts/train_construct.sh > runs/construct/train.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,20 +20,20 @@ train() {  # problem policy instances label_time lr total_minutes [more flags]
 }
 
 if [[ $STEP == all || $STEP == tsp ]]; then
-  train tsp tsp100 500 0.5 3e-4 25 --no-augment        # session 1: fixed trajectories from node 0
-  # session 2: + random start/direction/symmetry; early-stopped (patience) at 53 min, epoch 61
+  train tsp tsp100 500 0.5 3e-4 25 --no-augment        # phase 1: fixed trajectories from node 0
+  # phase 2: + random start/direction/symmetry; early-stopped (patience) at 53 min, epoch 61
   train tsp tsp100 500 0.5 3e-4 60
-  # session 2: a lower step size, with the patience it needs to run at all
+  # phase 2: a lower step size, with the patience it needs to run at all
   train tsp tsp100 500 0.5 1e-4 65 --patience 100
-  # session 3: a decayed step size, validated on 64 instances (less noisy early stopping)
+  # phase 3: a decayed step size, validated on 64 instances (less noisy early stopping)
   train tsp tsp100 500 0.5 5e-5 "${TSP_MINUTES:-75}" --patience 100 --val-instances 64 \
     --steps-per-epoch 100
 fi
 if [[ $STEP == all || $STEP == cvrp ]]; then
-  train cvrp cvrp100 250 0.5 3e-4 20 --no-augment         # session 1
-  train cvrp cvrp100 250 0.5 3e-4 "${CVRP_MINUTES_2:-32}" # session 2: + reversed routes, symmetry
-  train cvrp cvrp100 250 0.5 1e-4 38                      # session 2: lower step size to finish
-  # session 3: more of the same step size, validated on 64 instances
+  train cvrp cvrp100 250 0.5 3e-4 20 --no-augment         # phase 1
+  train cvrp cvrp100 250 0.5 3e-4 "${CVRP_MINUTES_2:-32}" # phase 2: + reversed routes, symmetry
+  train cvrp cvrp100 250 0.5 1e-4 38                      # phase 2: lower step size to finish
+  # phase 3: more of the same step size, validated on 64 instances
   train cvrp cvrp100 250 0.5 1e-4 "${CVRP_MINUTES:-48}" --patience 100 --val-instances 64 \
     --steps-per-epoch 100
 fi
@@ -41,15 +41,15 @@ if [[ $STEP == all || $STEP == kp ]]; then
   train kp kp100 2000 0 3e-4 "${KP_MINUTES:-12}" --no-augment
 fi
 if [[ $STEP == all || $STEP == op ]]; then
-  # session 2: a short run so that an OP policy exists at all
+  # phase 2: a short run so that an OP policy exists at all
   train op op100 200 0.3 3e-4 7
-  # session 3: PyVRP's OP solutions at 0.3 s were ~20 % below its 1 s ones: relabel at 1 s and
+  # phase 3: PyVRP's OP solutions at 0.3 s were ~20 % below its 1 s ones: relabel at 1 s and
   # continue on them, validated on 64 instances
   train op op100 200 1 2e-4 "${OP_MINUTES:-17}" --patience 100 --val-instances 64 \
     --steps-per-epoch 100
 fi
 if [[ $STEP == all || $STEP == atsp ]]; then
-  # session 3: random "tmat" ATSP100 (uniform arcs closed under shortest paths), lr 3e-4 then 1e-4
+  # phase 3: random "tmat" ATSP100 (uniform arcs closed under shortest paths), lr 3e-4 then 1e-4
   train atsp atsp100 300 0.5 3e-4 16
   train atsp atsp100 300 0.5 1e-4 "${ATSP_MINUTES:-26}" --patience 100
 fi

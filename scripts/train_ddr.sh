@@ -28,7 +28,7 @@ bench-case3() {
         --ldr-policy policies/ddr/case3_linear.pt --sddp-iterations 100
 }
 bench-bolivia() {
-    # reduced configuration (shared 2-core machine); the is --scenarios 500 and SDDP to
+    # reduced configuration (shared 2-core machine); the target configuration is --scenarios 500 and SDDP to
     # convergence
     $BENCH --case bolivia --stages 48 --scenarios 200 --policy policies/ddr/bolivia_lstm.pt \
         --ldr-policy policies/ddr/bolivia_linear.pt --sddp-iterations 300 --sddp-time-limit 900

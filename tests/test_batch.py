@@ -98,6 +98,26 @@ def test_ctrl_c_is_never_lost_while_a_worker_forks():
     assert proc.returncode == 130, proc.stderr
 
 
+# pytest (like PYTHONFAULTHANDLER=1) enables faulthandler, which forked workers inherit: a worker
+# that crashes must not dump a Python stack onto the terminal; its crash is in the result.
+SEGFAULT_WITH_FAULTHANDLER = textwrap.dedent("""
+    import faulthandler, os, signal
+    from orlearn.batch import TaskError, run_tasks
+    faulthandler.enable()
+    def crash(task):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    (result,) = [r for _, r in run_tasks(crash, [0])]
+    assert isinstance(result, TaskError) and "SIGSEGV" in result.message
+""")
+
+
+def test_a_crashing_worker_prints_no_dump():
+    proc = subprocess.run([sys.executable, "-c", SEGFAULT_WITH_FAULTHANDLER], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Fatal Python error" not in proc.stderr and proc.stderr == ""
+
+
 # ---- solve_batch -----------------------------------------------------------------------------
 
 
@@ -241,3 +261,38 @@ def test_ray_executor_isolates_failures(local_ray):
     assert out["raise"].kind == "exception" and "bad task" in out["raise"].message
     assert out["exit"].kind == "crash"
     assert out["sleep"].kind == "timeout"
+
+
+# In a fresh interpreter: this module's local Ray would otherwise be reused (run_tasks keeps a
+# Ray that is already running) and the address never looked at.
+UNREACHABLE_RAY = textwrap.dedent("""
+    import sys, time
+    from orlearn.batch import run_tasks
+    from orlearn.errors import OrlearnError
+    for address in ("127.0.0.1:1", "127.0.0.1"):
+        start = time.monotonic()
+        try:
+            list(run_tasks(abs, [1], executor="ray", address=address))
+        except OrlearnError as exc:
+            print(f"{time.monotonic() - start:.1f} {exc}")
+""")
+
+
+def test_an_unreachable_ray_address_leaves_no_result_file(easy, tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "r.jsonl"
+    with pytest.raises(OrlearnError, match="cannot reach the Ray cluster"):
+        solve_batch(easy[:1], executor="ray", address="127.0.0.1:1", output=out, progress=False)
+    assert not out.exists()
+
+
+def test_an_unreachable_ray_address_fails_fast():
+    pytest.importorskip("ray")
+    proc = subprocess.run([sys.executable, "-c", UNREACHABLE_RAY], capture_output=True, text=True,
+                          timeout=120)
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2, proc.stderr
+    seconds, message = lines[0].split(" ", 1)
+    assert float(seconds) < 10
+    assert message.startswith("cannot reach the Ray cluster at 127.0.0.1:1 (Connection refused")
+    assert "is not HOST:PORT" in lines[1]

@@ -82,15 +82,30 @@ def test_summary_by_hand():
     assert a.fallbacks is None and a.errors == 0
 
 
-def test_ties_win_for_both_and_errors_count_as_the_limit():
+def test_ties_win_for_both():
+    a, b = summarize([res("a", "A", 2.0, 1), res("a", "B", 2.0, 1), res("b", "B", 1.0, 1),
+                      res("b", "A", 3.0, 1)])
+    assert (a.wins, b.wins) == (1, 2)
+
+
+def test_errors_are_counted_apart_and_leave_the_comparison():
+    # An error (crash, unreadable file) is not a solve that hit the time limit: instance b
+    # leaves the comparison for both rules, and the error is counted on its own.
     rows = summarize([
         res("a", "A", 2.0, 1), res("a", "B", 2.0, 1),
         res("b", "A", 0.1, 1, status="error"), res("b", "B", 5.0, 1),
     ])
     a, b = rows
-    assert (a.wins, b.wins) == (1, 2)
-    assert a.errors == 1
-    assert a.time == pytest.approx(math.sqrt(3 * 11) - 1)
+    assert (a.instances, a.solved, a.errors) == (1, 1, 1)
+    assert (b.instances, b.solved, b.errors) == (1, 1, 0)
+    assert a.time == pytest.approx(2.0) and b.time == pytest.approx(2.0)
+    assert (a.wins, b.wins) == (1, 1)
+    markdown = summary_markdown(rows)
+    assert markdown.splitlines()[0].endswith("| errors |")
+    assert "left out of solved, time, nodes and wins" in markdown
+    console = Console(record=True, width=100)
+    console.print(summary_table(rows))
+    assert "left out of solved" in console.export_text()
 
 
 def test_fallbacks_column_and_renderings(tmp_path):
@@ -118,3 +133,21 @@ def test_fallbacks_column_and_renderings(tmp_path):
 
 def test_empty_summary():
     assert summarize([]) == []
+
+
+def test_rule_paths_show_as_file_names_and_are_never_cut():
+    long_dir = "/data/" + "a_very_long_folder_name/" * 4
+    path = long_dir + "setcover_policy_trained_on_a_thousand_instances.pt"
+    results = [res("a", path, 1.0, 10), res("a", "relpscost", 2.0, 10)]
+    console = Console(record=True, width=80)  # what a pipe or a log file gets
+    console.print(summary_table(summarize(results, [path, "relpscost"])))
+    text = console.export_text()
+    first_column = "".join(line.split("\u2502")[1].strip() for line in text.splitlines()
+                           if line.startswith("\u2502"))
+    assert first_column == "setcover_policy_trained_on_a_thousand_instances.ptrelpscost"
+    assert "a_very_long_folder_name" not in text and "\u2026" not in text
+    assert "time / first rule" in "".join(text.split("\u2503"))
+    # two policies with the same file name keep their paths
+    other = "/elsewhere/setcover_policy_trained_on_a_thousand_instances.pt"
+    markdown = summary_markdown(summarize(results + [res("a", other, 1.5, 10)], [path, "relpscost", other]))
+    assert other in markdown and path in markdown

@@ -24,6 +24,7 @@ import numpy as np
 from orlearn.branching.dataset import find_shards, load_shard, shard_to_data
 from orlearn.branching.observation import FEATURE_VERSION
 from orlearn.errors import OrlearnError
+from orlearn.threads import set_threads
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ def train_policy(
 
     reuse_freed_memory()
     seed_everything(config.seed)
-    torch.set_num_threads(1)
+    set_threads(None, "small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
     model = BranchingGNN(emb=config.emb)
     _fit_normalization(model, train_set, config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -332,7 +333,7 @@ def _data_metadata(
     tr_inst, tr_samp = count(train_idx)
     va_inst, va_samp = count(valid_idx)
     # Every collection recipe of a distribution with its number of instances (data collected
-    # in several sessions mixes recipes).
+    # in several runs mixes recipes).
     recipes: dict[str, Counter] = defaultdict(Counter)
     for p in payloads:
         ep = p["episode"]

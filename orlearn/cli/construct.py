@@ -5,8 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orlearn.threads import add_threads_option
+
+if TYPE_CHECKING:
+    from orlearn.construct.decode import Decoded
 
 PROBLEMS = ("tsp", "atsp", "cvrp", "op", "kp")
+# Expert labels live in one cache shared by `generate --label-time` and `train` (keyed by a hash
+# of the instance and the expert's settings), so labels made once are reused by every run.
+LABEL_CACHE = "runs/construct/labels"
+LABEL_CACHE_HELP = ("expert-label cache, shared by `construct generate` and `construct train` "
+                    "(default runs/construct/labels in the current directory)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,8 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--knn", type=int, help="restrict each step to the k nearest candidates "
                    "(default: the training size, for instances more than twice that size)")
     p.add_argument("--two-opt", action="store_true", help="also report a 2-opt improvement (TSP, CVRP)")
-    p.add_argument("--out", default="construct_solutions.jsonl", help="JSON lines of solutions")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--out", metavar="FILE", help="also write the solutions here as JSON lines, "
+                   "one per instance as it is solved (default: only the table is printed)")
+    p.add_argument("--batch-size", type=int, default=64, help="instances decoded together "
+                   "(beam search divides it by the width)")
+    add_threads_option(p, "batched")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=_solve)
 
     t = verbs.add_parser("train", help="train a policy by imitation of expert solutions")
@@ -51,8 +66,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--patience", type=int, default=20, help="epochs without a better validation gap")
     t.add_argument("--max-minutes", type=float, help="stop (resumably) after this much training")
     t.add_argument("--workers", type=int, default=1, help="processes for expert labels")
-    t.add_argument("--cache-dir", default="runs/construct/labels")
-    t.add_argument("--run-dir", help="checkpoint folder (default runs/construct/<out stem>)")
+    t.add_argument("--cache-dir", default=LABEL_CACHE, help=LABEL_CACHE_HELP)
+    t.add_argument("--run-dir", help="checkpoint, learning curves and history (default "
+                   "runs/construct/<out stem> in the current directory)")
+    add_threads_option(t, "batched")
     t.set_defaults(func=_train)
 
     g = verbs.add_parser("generate", help="generate random instances (and optionally expert labels)")
@@ -62,14 +79,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out", required=True, help=".npz instance set to write")
     g.add_argument("--label-time", type=float, help="also label with the expert (s per instance)")
-    g.add_argument("--workers", type=int, default=1)
-    g.add_argument("--cache-dir", default="runs/construct/labels")
+    g.add_argument("--workers", type=int, default=1, help="processes for expert labels")
+    g.add_argument("--cache-dir", default=LABEL_CACHE, help=LABEL_CACHE_HELP)
     g.set_defaults(func=_generate)
 
     group.set_defaults(func=lambda args: (group.print_help(), 2)[1])
 
 
 def _solve(args: argparse.Namespace) -> int:
+    import sys
     import time
 
     from rich.console import Console
@@ -79,53 +97,91 @@ def _solve(args: argparse.Namespace) -> int:
     from orlearn.construct.decode import improve
     from orlearn.construct.io import read_instances
     from orlearn.construct.problems import get_problem
+    from orlearn.errors import OrlearnError
+    from orlearn.progress import progress_bar
+    from orlearn.threads import resolve_threads
 
+    if args.batch_size < 1:
+        raise OrlearnError(f"--batch-size must be at least 1, got {args.batch_size}")
+    threads = resolve_threads(args.threads, "batched")
     problem = get_problem(args.problem)
     instances = read_instances(problem, args.target)
-    results = solve(args.problem, instances, policy=args.policy, beam=args.beam, knn=args.knn,
-                    batch_size=args.batch_size)
-    table = Table(title=f"{args.problem} ({'greedy' if args.beam == 1 else f'beam {args.beam}'})")
+    sign = 1.0 if problem.sense == "min" else -1.0
+    rows: dict[int, list[str]] = {}
+    out = Path(args.out) if args.out else None
+    fh = None  # opened with the first solution: a run that fails before leaves no file
+    written = 0
+
+    def gap(v: float, opt: float | None) -> str:
+        return f"{sign * (v - opt) / abs(opt) * 100:.2f}" if opt else "-"
+
+    def record(k: int, res: Decoded) -> None:
+        nonlocal fh, written
+        inst = instances[k]
+        opt = getattr(inst, "optimum", None)
+        row = [inst.name or str(k), f"{res.objective:.6g}", gap(res.objective, opt), f"{res.seconds:.3f}"]
+        rec = {"instance": inst.name or k, "problem": args.problem, "objective": res.objective,
+               "optimum": opt, "seconds": res.seconds, "solution": res.solution}
+        if args.two_opt:
+            t0 = time.perf_counter()
+            better = improve(problem, inst, res.solution)
+            secs = time.perf_counter() - t0
+            obj = problem.objective(inst, better)
+            row += [f"{obj:.6g}", gap(obj, opt), f"{secs:.3f}"]
+            rec["two_opt"] = {"objective": obj, "seconds": secs, "solution": better}
+        rows[k] = row
+        if out is not None:
+            if fh is None:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                fh = out.open("w")
+            fh.write(json.dumps(rec, default=int) + "\n")
+            fh.flush()
+            written += 1
+
+    mode = "greedy" if args.beam == 1 else f"beam {args.beam}"
+    try:
+        with progress_bar(f"{args.problem} {mode}", len(instances), disable=args.quiet) as advance:
+            def on_result(k: int, res: Decoded) -> None:
+                record(k, res)
+                advance(status=rows[k][0])
+
+            solve(args.problem, instances, policy=args.policy, beam=args.beam, knn=args.knn,
+                  batch_size=args.batch_size, on_result=on_result, threads=threads)
+    except KeyboardInterrupt:
+        if written:
+            kept = f"{written} of {len(instances)} solutions are kept in {out}"
+        else:
+            kept = "no solution was written"
+        print(f"orlearn: interrupted; {kept}", file=sys.stderr)
+        return 130
+    finally:
+        if fh is not None:
+            fh.close()
+    table = Table(title=f"{args.problem} ({mode}, {threads} torch thread{'s' * (threads > 1)})")
     for col in ("instance", "objective", "gap %", "time s"):
         table.add_column(col, justify="right")
     if args.two_opt:
         table.add_column("2-opt objective", justify="right")
         table.add_column("2-opt gap %", justify="right")
         table.add_column("2-opt time s", justify="right")
-    sign = 1.0 if problem.sense == "min" else -1.0
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w") as fh:
-        for k, (inst, res) in enumerate(zip(instances, results)):
-            opt = getattr(inst, "optimum", None)
-
-            def gap(v: float, opt: float | None = opt) -> str:
-                return f"{sign * (v - opt) / abs(opt) * 100:.2f}" if opt else "-"
-
-            row = [inst.name or str(k), f"{res.objective:.6g}", gap(res.objective), f"{res.seconds:.3f}"]
-            record = {"instance": inst.name or k, "problem": args.problem, "objective": res.objective,
-                      "optimum": opt, "seconds": res.seconds, "solution": res.solution}
-            if args.two_opt:
-                t0 = time.perf_counter()
-                better = improve(problem, inst, res.solution)
-                secs = time.perf_counter() - t0
-                obj = problem.objective(inst, better)
-                row += [f"{obj:.6g}", gap(obj), f"{secs:.3f}"]
-                record["two_opt"] = {"objective": obj, "seconds": secs, "solution": better}
-            table.add_row(*row)
-            fh.write(json.dumps(record, default=int) + "\n")
+    for k in sorted(rows):
+        table.add_row(*rows[k])
     Console().print(table)
-    print(f"solutions written to {out}")
+    if out is not None:
+        print(f"solutions written to {out}")
     return 0
 
 
 def _train(args: argparse.Namespace) -> int:
     from orlearn.construct.train import TrainConfig, train
     from orlearn.errors import OrlearnError
+    from orlearn.threads import set_threads
 
     if args.n < 3 or args.batch_size < 1 or args.epochs < 1:
         raise OrlearnError("--n must be >= 3, --batch-size and --epochs >= 1")
     if args.knn is not None and args.knn < 1:
         raise OrlearnError("--knn must be at least 1")
+    set_threads(args.threads, "batched")
     cfg = TrainConfig(
         problem=args.problem, out=args.out, n=args.n, train_instances=args.train_instances,
         val_instances=args.val_instances, label_time=args.label_time, seed=args.seed,
@@ -153,7 +209,8 @@ def _generate(args: argparse.Namespace) -> int:
     path = save_set(args.out, problem, instances)
     print(f"{len(instances)} {args.problem} instances written to {path}")
     if args.label_time is not None:
+        cache = Path(args.cache_dir).resolve()
         label_instances(args.problem, instances, time_limit=args.label_time,
-                        cache_dir=args.cache_dir, workers=args.workers)
-        print(f"expert labels cached in {args.cache_dir}/{args.problem}")
+                        cache_dir=cache, workers=args.workers)
+        print(f"expert labels cached in {cache / args.problem}")
     return 0

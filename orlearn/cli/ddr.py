@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from orlearn.threads import add_threads_option
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     ddr = subparsers.add_parser(
@@ -25,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     train = verbs.add_parser("train", help="train a TS-DDR policy")
     case_args(train)
+    add_threads_option(train, "small")
     train.add_argument("-o", "--output", required=True, help="policy file to write (.pt)")
     train.add_argument("--arch", choices=("lstm", "gru", "mlp", "linear"), default="lstm")
     train.add_argument("--hidden", type=int, default=64)
@@ -59,8 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ev = verbs.add_parser("evaluate", help="out-of-sample cost of a policy and baselines")
     case_args(ev)
+    add_threads_option(ev, "small")
     ev.add_argument("--policy", required=True)
-    ev.add_argument("--scenarios", type=int, default=500)
+    ev.add_argument("--scenarios", type=int, default=500, help="out-of-sample scenarios (default 500)")
     ev.add_argument(
         "--mode",
         choices=("rollout", "de"),
@@ -73,14 +77,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sd = verbs.add_parser("sddp", help="train SDDP and simulate it")
     case_args(sd)
-    sd.add_argument("--iterations", type=int, default=50)
-    sd.add_argument("--simulations", type=int, default=200)
+    sd.add_argument("--iterations", type=int, default=50, help="SDDP iterations (default 50)")
+    sd.add_argument("--simulations", type=int, default=200, help="scenarios simulated (default 200)")
     sd.add_argument("--time-limit", type=float, default=None, help="seconds of training at most")
     sd.set_defaults(func=_sddp)
 
 
+def _at_least(value: int | None, minimum: int, option: str) -> None:
+    from orlearn.errors import OrlearnError
+
+    if value is not None and value < minimum:
+        raise OrlearnError(f"{option} must be at least {minimum}, got {value}")
+
+
 def _problem(args: argparse.Namespace):  # noqa: ANN202 (pyomo types stay inside)
     from orlearn.decision_rules.hydro import case_path, hydro_problem, load_case
+    from orlearn.threads import set_threads
+
+    _at_least(args.stages, 1, "--stages")
+    if hasattr(args, "threads"):  # train and evaluate run torch; sddp does not
+        set_threads(args.threads, "small")  # small recurrent nets: more threads only add overhead
 
     case = load_case(case_path(args.case))
     return case, hydro_problem(case, args.stages, network=args.network)
@@ -96,7 +112,9 @@ def _train(args: argparse.Namespace) -> int:
     from orlearn.progress import progress_bar
     from orlearn.seeding import seed_everything
 
-    torch.set_num_threads(1)  # tiny nets: threads only add overhead
+    for value, minimum, option in ((args.iterations, 1, "--iterations"), (args.batch, 1, "--batch"),
+                                   (args.hidden, 1, "--hidden")):
+        _at_least(value, minimum, option)
     seed_everything(args.seed)
     case, problem = _problem(args)
     rule = rule_for_problem(args.arch, problem, hidden=args.hidden)
@@ -152,12 +170,11 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     import numpy as np
-    import torch
 
-    torch.set_num_threads(1)
     from orlearn.decision_rules import evaluate as ev
     from orlearn.decision_rules.policies import load_rule
 
+    _at_least(args.scenarios, 1, "--scenarios")
     case, problem = _problem(args)
     rule, meta = load_rule(args.policy)
     penalty = float(meta.get("penalty", 2 * case.water_value_bound()))
@@ -182,6 +199,12 @@ def _sddp(args: argparse.Namespace) -> int:
     from orlearn.decision_rules.sddp import SDDP
     from orlearn.progress import progress_bar
 
+    _at_least(args.iterations, 1, "--iterations")
+    _at_least(args.simulations, 1, "--simulations")
+    if args.time_limit is not None and args.time_limit <= 0:
+        from orlearn.errors import OrlearnError
+
+        raise OrlearnError(f"--time-limit must be positive, got {args.time_limit}")
     _, problem = _problem(args)
     sddp = SDDP(problem)
     with progress_bar(f"SDDP {args.case}", args.iterations) as advance:

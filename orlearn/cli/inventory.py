@@ -6,6 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
+from orlearn.threads import add_threads_option
+
+# Trained policies go here by default, never into the shipped policies/inventory/.
+DEFAULT_OUTPUT = "runs/inventory"
+# The test run of `train` and `evaluate` unless --full-test: 2,048 scenarios of 1,500 periods
+# (the first 500 left out), the benchmark's test (scripts/bench_inventory.py --budget quick).
+# The published test sets (32,768 x 5,000 periods) take minutes on a CPU.
+QUICK_TEST = {"test_samples": 2048, "test_periods": 1500, "test_warmup": 500}
+
 SETTING_HELP = (
     "one_store_lost, one_store_backlogged, one_warehouse_lost_demand, serial_system, "
     "transshipment_backlogged, favorita, or a settings .yml file"
@@ -35,10 +44,26 @@ def _overrides(args: argparse.Namespace) -> dict:
     return overrides
 
 
-def _threads(n: int) -> None:
-    import torch
+def _threads(n: int | None) -> None:
+    from orlearn.threads import set_threads
 
-    torch.set_num_threads(max(1, n))
+    set_threads(n, "batched")  # thousands of scenarios simulated at once
+
+
+def _test_size(args: argparse.Namespace) -> dict:
+    """Scenarios, periods and warm-up of the test run: the quick test with each option given
+    replacing its part, or with --full-test the setting's own test set (None = the setting's)."""
+    from orlearn.errors import OrlearnError
+
+    given = {key: getattr(args, key) for key in QUICK_TEST if getattr(args, key) is not None}
+    if args.full_test:
+        if given:
+            raise OrlearnError("--full-test uses the setting's test set; drop --test-samples, --test-periods and --test-warmup")
+        return dict.fromkeys(QUICK_TEST)
+    for key, value in given.items():
+        if value < 0 or (key == "test_periods" and value < 1):
+            raise OrlearnError(f"--{key.replace('_', '-')} must be {'at least 1' if key == 'test_periods' else '>= 0'}, got {value}")
+    return {**QUICK_TEST, **given}
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -65,7 +90,7 @@ def _train(args: argparse.Namespace) -> int:
         train_samples=args.train_samples, batch_size=args.batch_size, train_periods=args.periods,
         dev_samples=args.dev_samples, patience=args.patience, lr_decay=args.lr_decay, seed=args.seed,
     )
-    out = Path(args.output or f"policies/inventory/{setting.name}_{args.policy}.pt")
+    out = Path(args.output or Path(DEFAULT_OUTPUT) / f"{setting.name}_{args.policy}.pt")
     if out.suffix != ".pt":
         raise OrlearnError(f"the policy file must end in .pt, got {out}")
     result = train(
@@ -73,9 +98,10 @@ def _train(args: argparse.Namespace) -> int:
     )
     metadata = {"train": config.__dict__, "best_dev_cost": result.best_dev, "best_epoch": result.best_epoch,
                 "train_seconds": round(result.seconds, 1)}
-    if args.test_samples != 0:
-        ev = evaluate(setting, policy, n_samples=args.test_samples, periods=args.test_periods,
-                      warmup=args.test_warmup, seed=args.seed, progress=not args.quiet)
+    test = _test_size(args)
+    if test["test_samples"] != 0:
+        ev = evaluate(setting, policy, n_samples=test["test_samples"], periods=test["test_periods"],
+                      warmup=test["test_warmup"], seed=args.seed, progress=not args.quiet)
         metadata["test_cost"], metadata["test_stderr"] = ev.cost, ev.stderr
     save_inventory_policy(out, policy, args.policy, setting, model, metadata)
     console = Console()
@@ -96,6 +122,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     from orlearn.inventory.settings import load_setting
 
     _threads(args.threads)
+    test = _test_size(args)
+    if test["test_samples"] == 0:
+        raise OrlearnError("--test-samples must be at least 1 for evaluate")
     if args.target.endswith(".pt"):
         policy, setting, _ = load_inventory_policy(args.target)
     elif args.policy in ("base_stock", "capped_base_stock", "echelon_stock"):
@@ -106,8 +135,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"evaluate takes a policy file (.pt) or a setting with --policy base_stock / capped_base_stock / "
             f"echelon_stock (untrained default levels); policies: {', '.join(POLICIES)}"
         )
-    ev = evaluate(setting, policy, n_samples=args.test_samples, periods=args.test_periods,
-                  warmup=args.test_warmup, seed=args.seed, progress=not args.quiet)
+    ev = evaluate(setting, policy, n_samples=test["test_samples"], periods=test["test_periods"],
+                  warmup=test["test_warmup"], seed=args.seed, progress=not args.quiet)
     record = {"setting": setting.name, "test_cost": ev.cost, "test_stderr": ev.stderr,
               "scenarios": ev.scenarios, "periods": ev.periods}
     if ev.profit is not None:
@@ -126,9 +155,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from orlearn.inventory.bench import run, table
+    from orlearn.errors import OrlearnError
+    from orlearn.inventory.bench import cases, run, table
 
     _threads(args.threads)
+    for pattern in args.only:
+        if not any(pattern in case.key for case in cases(args.budget)):
+            names = "; ".join(case.key for case in cases(args.budget))
+            raise OrlearnError(f"--only '{pattern}' matches no {args.budget} benchmark case; cases: {names}")
     rows = run(Path(args.results), budget=args.budget, seed=args.seed, progress=not args.quiet,
                only=(lambda c: any(s in c.key for s in args.only)) if args.only else None,
                checkpoint_dir=Path(args.results).parent / "checkpoints")
@@ -144,7 +178,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("setting", help=SETTING_HELP)
     p.add_argument("--policy", default="gnn",
                    choices=["vanilla", "symmetric", "gnn", "base_stock", "capped_base_stock", "echelon_stock"])
-    p.add_argument("-o", "--output", help="policy file (.pt); default policies/inventory/SETTING_POLICY.pt")
+    p.add_argument("-o", "--output", help=f"policy file (.pt); default {DEFAULT_OUTPUT}/SETTING_POLICY.pt "
+                   "in the current directory")
     p.add_argument("--epochs", type=int, default=50)
     p.add_argument("--lr", type=float, help="Adam learning rate (default 2e-3 gnn, 3e-3 other networks, 3e-2 baselines)")
     p.add_argument("--lr-decay", type=float, default=0.95, help="learning-rate factor per epoch")
@@ -156,7 +191,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--hidden", type=int, default=64, help="hidden width of neural policies")
     p.add_argument("--rounds", type=int, default=3, help="message-passing rounds of the GNN")
     p.add_argument("--checkpoint", help="checkpoint file: resume from it and update it every epoch")
-    _add_test_options(p, default_samples=2048, periods=1500, warmup=500)
+    _add_test_options(p, train=True)
     _add_setting_options(p)
     p.set_defaults(func=_train)
 
@@ -164,7 +199,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("target", help="a policy file .pt, or a setting name with --policy")
     p.add_argument("--policy", help="baseline to evaluate on a setting")
     p.add_argument("--json", action="store_true", help="print one JSON record")
-    _add_test_options(p, default_samples=None)
+    _add_test_options(p, train=False)
     _add_setting_options(p)
     p.set_defaults(func=_evaluate)
 
@@ -173,18 +208,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--only", action="append", default=[], help="run the cases whose name contains this; repeatable")
     p.add_argument("--results", default="runs/inventory/bench.jsonl", help="JSON-lines results (resumed)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1)
+    add_threads_option(p, "batched")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_bench)
 
 
-def _add_test_options(
-    p: argparse.ArgumentParser, *, default_samples: int | None, periods: int | None = None, warmup: int | None = None
-) -> None:
-    p.add_argument("--test-samples", type=int, default=default_samples,
-                   help="test scenarios (0 skips the test on train; default: the setting's)")
-    p.add_argument("--test-periods", type=int, default=periods, help="periods per test scenario (default: the setting's)")
-    p.add_argument("--test-warmup", type=int, default=warmup, help="warm-up periods left out of the test cost")
+def _add_test_options(p: argparse.ArgumentParser, *, train: bool) -> None:
+    quick = (f"{QUICK_TEST['test_samples']} scenarios x {QUICK_TEST['test_periods']} periods, "
+             f"the first {QUICK_TEST['test_warmup']} left out")
+    p.add_argument("--test-samples", type=int, default=None, help=f"test scenarios (default {QUICK_TEST['test_samples']}"
+                   + ("; 0 skips the test after training)" if train else ")"))
+    p.add_argument("--test-periods", type=int, default=None,
+                   help=f"periods per test scenario (default {QUICK_TEST['test_periods']})")
+    p.add_argument("--test-warmup", type=int, default=None,
+                   help=f"warm-up periods left out of the test cost (default {QUICK_TEST['test_warmup']})")
+    p.add_argument("--full-test", action="store_true",
+                   help=f"test on the setting's own test set (the published one: 32,768 scenarios x 5,000 "
+                   f"periods for the one-store settings) instead of the quick test ({quick})")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    add_threads_option(p, "batched")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

@@ -18,7 +18,8 @@ medium 100-1000 s, hard solved after >= 1000 s, very-hard not solved within 3600
 multiplies all thresholds. A run stopped by a shorter limit is labelled >=medium / >=hard, or
 unknown when stopped before the easy threshold. Solves run in worker processes; with -o, finished
 solves are appended to a JSONL file and a rerun resumes.
-Exit codes: 0 done; 1 some solves ended in error; 2 bad input; 130 interrupted."""
+Exit codes: 0 done; 1 some solves crashed or timed out; 2 bad input, an unreadable instance
+file included; 130 interrupted."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -138,9 +139,6 @@ def run_hardness(args: argparse.Namespace) -> int:
         table.add_row(Path(inst).name, status, f"{seconds:.1f}", gap_text, level)
     console = Console()
     console.print(table)
-    for r in results:
-        if r.status == "error":
-            console.print(f"[red]{Path(r.instance).name}: {r.message}[/red]")
     counts = ", ".join(f"{k}: {v}" for k, v in level_counts(row[4] for row in rows).items())
     overall = distribution_level(
         ((r.status, r.solving_time, r.time_limit) for r in results), thresholds
@@ -151,7 +149,9 @@ def run_hardness(args: argparse.Namespace) -> int:
             writer = csv.writer(fh)
             writer.writerow(["instance", "status", "solving_time", "gap", "level"])
             writer.writerows(rows)
-    return 1 if any(r.status == "error" for r in results) else 0
+    from orlearn.cli.solve import report_errors
+
+    return report_errors(results)
 
 
 def run_convert(args: argparse.Namespace) -> int:

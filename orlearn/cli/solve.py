@@ -6,13 +6,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orlearn.scip import SolveResult
 
 EPILOG = """\
 PATH is an MPS/LP file (plain or .gz), a directory of them, a manifest.json, or a registry name
 such as setcover/small (the first -n instances of --split, generated on demand).
 With several -b, every instance is solved under each rule and the summary compares them.
 Results are appended to -o as JSON lines; rerunning the same command skips finished solves.
-Exit codes: 0 all solves finished; 1 some solves ended in status error; 2 bad input;
+Exit codes: 0 all solves finished; 1 some solves crashed or timed out (status error);
+2 bad input, an unreadable instance file included (the other instances are still solved);
 130 interrupted (results written so far are kept)."""
 
 
@@ -62,7 +67,8 @@ def add_solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", default="local", choices=["local", "ray"])
     p.add_argument("--address", default=None, metavar="ADDR", help="Ray cluster address")
     p.add_argument(
-        "--threads", type=int, default=1, metavar="T", help="torch threads per learned-rule solve"
+        "--threads", type=int, default=None, metavar="T",
+        help="torch threads per learned-rule solve (default: $ORLEARN_THREADS, else 1)",
     )
     p.add_argument("--retry-errors", action="store_true", help="re-run solves that ended in error")
     p.add_argument("--markdown", default=None, metavar="FILE", help="also write the table here")
@@ -74,6 +80,7 @@ def validate_arguments(args: argparse.Namespace) -> None:
     """Check rules, settings, params and limits before any instance is generated or solved."""
     from orlearn.errors import OrlearnError
     from orlearn.scip import parse_params, validate_rule, validate_settings, validate_time_limit
+    from orlearn.threads import resolve_threads
 
     for rule in args.branching or ["relpscost"]:
         validate_rule(rule)
@@ -82,6 +89,7 @@ def validate_arguments(args: argparse.Namespace) -> None:
     validate_time_limit(args.time_limit)
     if args.jobs < 1:
         raise OrlearnError(f"--jobs must be at least 1, got {args.jobs}")
+    resolve_threads(args.threads, "small")  # a bad --threads or ORLEARN_THREADS fails here
     if getattr(args, "n", None) is not None and args.n < 1:
         raise OrlearnError(f"-n must be at least 1, got {args.n}")
 
@@ -100,8 +108,10 @@ def run_batch(args: argparse.Namespace, instances: Sequence[Path], title: str) -
 
     from orlearn.batch import solve_batch
     from orlearn.metrics import performance_profile, summarize, summary_markdown, summary_table
+    from orlearn.threads import resolve_threads
 
     rules = args.branching or ["relpscost"]
+    threads = resolve_threads(args.threads, "small")  # one solve per worker: several run at once
     results = solve_batch(
         instances,
         rules,
@@ -114,7 +124,7 @@ def run_batch(args: argparse.Namespace, instances: Sequence[Path], title: str) -
         address=args.address,
         output=args.output,
         retry_errors=args.retry_errors,
-        threads=args.threads,
+        threads=threads,
         progress=not args.quiet,
     )
     summary = summarize(results, rules)
@@ -133,9 +143,18 @@ def run_batch(args: argparse.Namespace, instances: Sequence[Path], title: str) -
     if args.profile:
         if performance_profile(results, args.profile, rules) is None:
             print("orlearn: no profile drawn: matplotlib is not installed", file=sys.stderr)
+    return report_errors(results)
+
+
+def report_errors(results: Sequence[SolveResult]) -> int:
+    """Print the first errors on stderr; return the exit code: 2 when an error came from the
+    input (an unreadable instance file, an unusable policy), 1 for other errors, else 0."""
     failed = [r for r in results if r.status == "error"]
     for result in failed[:5]:
-        print(f"orlearn: {result.instance} [{result.rule}]: {result.message}", file=sys.stderr)
+        kind = "error" if result.bad_input else "solve failed"
+        print(f"orlearn: {kind}: {result.instance} [{result.rule}]: {result.message}", file=sys.stderr)
     if len(failed) > 5:
         print(f"orlearn: ... and {len(failed) - 5} more errors", file=sys.stderr)
+    if any(r.bad_input for r in failed):
+        return 2
     return 1 if failed else 0

@@ -8,7 +8,7 @@ Python use::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,35 @@ def solve(
     beam: int = 1,
     knn: int | None = None,
     batch_size: int = 64,
+    on_result: Callable[[int, Any], None] | None = None,
+    threads: int | None = None,
 ) -> list[Any]:
     """Solve ``instances`` of ``problem`` with a trained policy (the shipped one by default):
     greedy, or beam search of width ``beam``. ``knn`` restricts each step to the k candidates
     nearest the current node; by default it is the policy's training k for a policy trained on
     k-NN sub-problems, else the training size for instances more than twice as large. Returns
-    one :class:`orlearn.construct.decode.Decoded` per instance."""
+    one :class:`orlearn.construct.decode.Decoded` per instance; ``on_result(i, decoded)`` is
+    called as each instance ``i`` is done. Torch runs on ``threads`` threads during the call
+    (default: ORLEARN_THREADS, else OMP_NUM_THREADS, else the idle physical cores, at most 4;
+    see :mod:`orlearn.threads`) and gets its own setting back afterwards."""
+    from orlearn.threads import torch_threads
+
+    with torch_threads(threads, "batched"):
+        return _solve(problem, instances, policy=policy, beam=beam, knn=knn,
+                      batch_size=batch_size, on_result=on_result)
+
+
+def _solve(
+    problem: str,
+    instances: Sequence[Any],
+    *,
+    policy: str | Path | None = None,
+    beam: int = 1,
+    knn: int | None = None,
+    batch_size: int = 64,
+    on_result: Callable[[int, Any], None] | None = None,
+) -> list[Any]:
+    """:func:`solve` on torch's current threads."""
     from orlearn.construct.decode import solve as decode
     from orlearn.construct.model import load_model
     from orlearn.construct.problems import get_problem
@@ -64,7 +87,13 @@ def solve(
         if not idx:
             continue
         k = knn if knn is not None else (trained_knn or (trained_n if big else None))
-        out = decode(prob, model, [instances[i] for i in idx], beam=beam, knn=k, batch_size=batch_size)
+
+        def report(j: int, result: Any, idx: list[int] = idx) -> None:
+            if on_result is not None:
+                on_result(idx[j], result)
+
+        out = decode(prob, model, [instances[i] for i in idx], beam=beam, knn=k,
+                     batch_size=batch_size, on_result=report)
         for i, r in zip(idx, out):
             results[i] = r
     return results

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -93,11 +93,13 @@ def solve(
     beam: int = 1,
     knn: int | None = None,
     batch_size: int = 64,
+    on_result: Callable[[int, Decoded], None] | None = None,
 ) -> list[Decoded]:
     """Construct a solution for every instance: greedy (``beam`` 1) or beam search. Instances of
     equal size are decoded together in batches of ``batch_size`` (beam search divides it by the
     width). Beam search returns the best feasible of its beams and the greedy solution, so it is
-    never worse than greedy."""
+    never worse than greedy. ``on_result(i, decoded)`` is called as soon as instance ``i``'s
+    batch is done (for progress and for writing results as they come)."""
     model.eval()
     results: list[Decoded | None] = [None] * len(instances)
     groups: dict[int, list[int]] = {}
@@ -128,7 +130,10 @@ def solve(
                             best = (obj, sol)
                 if best is None:  # cannot happen with consistent masks; keep it loud
                     raise RuntimeError(f"no feasible solution decoded for instance {i}")
-                results[i] = Decoded(best[1], best[0], elapsed)
+                decoded = Decoded(best[1], best[0], elapsed)
+                results[i] = decoded
+                if on_result is not None:
+                    on_result(i, decoded)
     return [r for r in results if r is not None]
 
 

@@ -12,8 +12,8 @@ from torch.nn import functional as F
 
 from orlearn.construct.problems import Problem
 
-# Defaults sized for the 2-core CPU machine (MEASURED.md: the paper's d=192 x 9 layers trains at
-# ~6 samples/s there). d=128 x 4 layers keeps a training step on 128 sub-problems of <= 100 tokens
+# Defaults sized for a 2-core CPU machine (the paper's d=192 x 9 layers trained at ~6 samples/s
+# on the 2-core development VM). d=128 x 4 layers keeps a training step on 128 sub-problems of <= 100 tokens
 # in about a second and the policy file under 5 MB.
 DEFAULTS: dict[str, Any] = {"d_model": 128, "n_layers": 4, "n_heads": 8, "d_ff": 512}
 

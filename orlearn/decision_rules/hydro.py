@@ -134,6 +134,18 @@ def _read_json(path: Path) -> dict:
         raise OrlearnError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
 
 
+def _read_numeric_csv(path: Path) -> np.ndarray:
+    """A comma-separated table of finite numbers with rows of equal length, as a 2-D array."""
+    try:
+        table = np.loadtxt(path, delimiter=",", ndmin=2)
+    except ValueError as exc:  # text cells, ragged rows
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise OrlearnError(f"{path} is not a numeric CSV ({detail})") from None
+    if table.size == 0 or not np.all(np.isfinite(table)):
+        raise OrlearnError(f"{path} is empty or holds non-finite numbers")
+    return table
+
+
 def _field(d: dict, key: str, where: str) -> object:
     if key not in d:
         raise OrlearnError(f"{where} has no field '{key}'")
@@ -268,10 +280,7 @@ def load_case(path: str | Path) -> HydroCase:
     inflow_path = folder / "inflows.csv"
     if not inflow_path.is_file():
         raise OrlearnError(f"case file not found: {inflow_path}")
-    try:
-        raw = np.atleast_2d(np.loadtxt(inflow_path, delimiter=",", ndmin=2))
-    except ValueError as exc:
-        raise OrlearnError(f"{inflow_path} is not a numeric CSV ({exc})") from exc
+    raw = _read_numeric_csv(inflow_path)
     n_h = len(plants)
     if raw.shape[1] % n_h:
         raise OrlearnError(
@@ -283,10 +292,14 @@ def load_case(path: str | Path) -> HydroCase:
         raise OrlearnError(f"{inflow_path} holds negative or non-finite inflows")
     prob_path = folder / "scenarioprobability.csv"
     if prob_path.is_file():
-        probs = np.atleast_2d(np.loadtxt(prob_path, delimiter=",", ndmin=2))
+        probs = _read_numeric_csv(prob_path)
         if probs.shape[1] != K:
             raise OrlearnError(
                 f"{prob_path} has {probs.shape[1]} columns, {inflow_path} has {K} scenarios"
+            )
+        if np.any(probs < 0) or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-6):
+            raise OrlearnError(
+                f"{prob_path}: every row must hold non-negative probabilities summing to 1"
             )
         probs = probs[np.arange(len(inflows)) % len(probs)]
     else:

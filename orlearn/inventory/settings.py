@@ -256,14 +256,27 @@ def from_config(name: str, config: dict, *, transshipment: bool = False, base: P
     return Setting(name, network, demand, datasets, seeds_by_split, past)
 
 
-def _set(config: dict, dotted: str, value: Any) -> None:
+def _set(config: dict, dotted: str, value: Any, where: str) -> None:
+    """Replace the value at a dotted key that the file has; a key it lacks is a typo (applying
+    it silently would run a different setting than the user believes)."""
     keys = dotted.split(".")
     node = config
-    for key in keys[:-1]:
-        if not isinstance(node.get(key), dict):
-            node[key] = {}
-        node = node[key]
+    for depth, key in enumerate(keys):
+        if not isinstance(node, dict) or key not in node:
+            at = ".".join(keys[:depth]) or "the top level"
+            known = ", ".join(map(str, node)) if isinstance(node, dict) else "none: not a mapping"
+            raise OrlearnError(f"{where} has no key '{dotted}' to override (keys at {at}: {known})")
+        if depth < len(keys) - 1:
+            node = node[key]
     node[keys[-1]] = value
+
+
+def _yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    """One line for a YAML syntax error: what and where (PyYAML's own message spans lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    what = getattr(exc, "problem", None) or type(exc).__name__
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{path} is not valid YAML: {what}{at}"
 
 
 def load_setting(name: str, overrides: dict[str, Any] | None = None) -> Setting:
@@ -278,11 +291,15 @@ def load_setting(name: str, overrides: dict[str, Any] | None = None) -> Setting:
             raise OrlearnError(f"unknown inventory setting '{name}'; choose one of {', '.join(SETTINGS)} or give a .yml file")
     try:
         config = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise OrlearnError(f"cannot read setting file {path}: {exc}") from exc
+    except OSError as exc:
+        raise OrlearnError(f"cannot read setting file {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise OrlearnError(_yaml_error(path, exc)) from None
+    if not isinstance(config, dict):
+        raise OrlearnError(f"{path} is not an inventory setting (no mapping of sections)")
     config = copy.deepcopy(config)
     for key, value in (overrides or {}).items():
-        _set(config, key, value)
+        _set(config, key, value, f"setting '{name}'")
     try:
         setting = from_config(name if name in SETTINGS else path.stem, config, transshipment=transshipment)
     except OrlearnError as exc:
@@ -298,7 +315,10 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise OrlearnError(f"override '{text}' is not KEY=VALUE")
-    parsed = yaml.safe_load(value)
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise OrlearnError(f"override '{text}': the value is not valid YAML") from None
     if isinstance(parsed, float) and not math.isfinite(parsed):
         raise OrlearnError(f"override '{text}' is not finite")
     return key.strip(), parsed

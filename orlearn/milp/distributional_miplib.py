@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orlearn.errors import OrlearnError
-from orlearn.milp.io import gzip_bytes, merge_manifest, write_bytes_atomic
+from orlearn.milp.io import gzip_bytes, merge_manifest, read_model, write_bytes_atomic
 
 FORMATS = ("mps", "lp")
 _NAME_COLUMNS = ("name", "instance", "instance_name", "id")
@@ -126,6 +126,14 @@ def csv_to_files(
                 data += b"\n"
             blob = gzip_bytes(data) if compress else data
             write_bytes_atomic(out / fname, blob)
+            try:  # text that is no model must not pass as an instance (SCIP parses it once here)
+                read_model(out / fname)
+            except OrlearnError as exc:
+                (out / fname).unlink()
+                if entries:  # the rows before stay usable: keep them in the manifest
+                    merge_manifest(out, list(entries.values()))
+                detail = str(exc).split(": ", 1)[-1]
+                raise OrlearnError(f"{path}: row {inst.row}: the MILP text is {detail}") from None
             entries[fname] = {
                 "file": fname,
                 "distribution": f"csv:{Path(path).stem}",

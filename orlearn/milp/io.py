@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,7 +109,7 @@ def read_model(path: str | Path) -> pyscipopt.Model:
                 empty = not fh.read(1)
                 while fh.read(1 << 20):  # decompress to the end: catches truncated files
                     pass
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a damaged deflate stream
             raise OrlearnError(f"{p}: corrupt gzip file ({exc})") from None
         if empty:
             raise OrlearnError(f"{p}: file is empty")

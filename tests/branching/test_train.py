@@ -108,7 +108,7 @@ def test_training_on_candidate_logits_is_training_on_all_logits():
         model.zero_grad()
         loss = imitation_loss(logits_of(), batch)
         loss.backward()
-        grads.append((float(loss), [p.grad.clone() for p in model.parameters()]))
+        grads.append((loss.item(), [p.grad.clone() for p in model.parameters()]))
     assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-12)
     for full, cand in zip(grads[0][1], grads[1][1], strict=True):
         assert torch.allclose(full, cand, atol=1e-12)

@@ -68,12 +68,18 @@ def test_statuses_and_errors_in_one_batch(folder, tmp_path, capsys):
     infeasible.writeProblem(str(folder / "infeasible.lp"), verbose=False)
     (folder / "corrupt.mps").write_text("ROWS\n nonsense here\n")
     out = tmp_path / "r.jsonl"
-    assert main(["solve", str(folder), "-o", str(out), "-q"]) == 1  # one solve ended in error
+    # An unreadable instance file is bad input (exit 2, as the README says), and the other
+    # instances are still solved.
+    assert main(["solve", str(folder), "-o", str(out), "-q"]) == 2
     status = {Path(r["instance"]).name: r["status"] for r in lines(out)}
     assert status == {"corrupt.mps": "error", "infeasible.lp": "infeasible", "ms0.mps": "optimal",
                       "ms1.mps": "optimal", "ms2.mps": "optimal"}
-    err = capsys.readouterr().err
-    assert "corrupt.mps [relpscost]" in err
+    assert [Path(r["instance"]).name for r in lines(out) if r["bad_input"]] == ["corrupt.mps"]
+    captured = capsys.readouterr()
+    (line,) = [ln for ln in captured.err.splitlines() if "corrupt.mps" in ln]
+    assert line.startswith("orlearn: error: ") and "corrupt.mps [relpscost]" in line
+    # The summary leaves the errored instance out and says so.
+    assert "left out of solved" in captured.out
 
 
 @pytest.mark.parametrize(
@@ -86,6 +92,7 @@ def test_statuses_and_errors_in_one_batch(folder, tmp_path, capsys):
         (["--time-limit", "-1"], "time limit must be a positive number"),
         (["--settings", "fast"], "unknown settings 'fast'"),
         (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--threads", "0"], "--threads must be at least 1"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(folder, tmp_path, capsys, extra, message):
@@ -167,9 +174,12 @@ def test_learned_rule_side_by_side(folder, tmp_path, capsys):
         extra={"normalization": gnn.normalization()},
     ))
     out = tmp_path / "r.jsonl"
-    assert main(["solve", str(folder / "ms0.mps"), "-b", str(policy), "-b", "relpscost",
-                 "-o", str(out), "-q"]) == 0
-    assert "fallbacks" in capsys.readouterr().out
+    assert main(["solve", str(folder / "ms0.mps"), "-b", "relpscost", "-b", str(policy),
+                 "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "fallbacks" in captured.out
+    # progress (no terminal here: whole lines on stderr) names the policy by its file name
+    assert captured.err.splitlines()[-1].endswith("ms0.mps random.pt: optimal")
     records = {r["rule"]: r for r in lines(out)}
     learned, default = records[str(policy)], records["relpscost"]
     assert learned["status"] == default["status"] == "optimal"

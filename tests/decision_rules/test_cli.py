@@ -1,6 +1,10 @@
 import json
+import shutil
+
+import pytest
 
 from orlearn.cli import main
+from orlearn.shipped import shipped_path
 
 
 def test_train_evaluate_and_sddp_verbs(tmp_path, capsys):
@@ -83,3 +87,42 @@ def test_bad_input_exits_2(tmp_path, capsys):
     )
     assert main(["ddr", "evaluate", "case3", "--policy", str(policy), "--scenarios", "2"]) == 2
     assert "the policy is for 2 stages" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["evaluate", "case3", "--policy", "p.pt", "--scenarios", "-3"], "--scenarios must be at least 1, got -3"),
+        (["evaluate", "case3", "--policy", "p.pt", "--scenarios", "0"], "--scenarios must be at least 1, got 0"),
+        (["sddp", "case3", "--simulations", "0"], "--simulations must be at least 1, got 0"),
+        (["sddp", "case3", "--iterations", "-1"], "--iterations must be at least 1, got -1"),
+        (["sddp", "case3", "--time-limit", "0"], "--time-limit must be positive"),
+        (["sddp", "case3", "--stages", "0"], "--stages must be at least 1"),
+        (["train", "case3", "-o", "p.pt", "--iterations", "0"], "--iterations must be at least 1"),
+        (["evaluate", "case3", "--policy", "p.pt", "--threads", "0"], "--threads must be at least 1"),
+    ],
+)
+def test_nonsense_numbers_exit_2_with_one_line(args, message, capsys):
+    assert main(["ddr", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"orlearn: error: {err.removeprefix('orlearn: error: ')}" and message in err
+    assert "\n" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0.3,zero,0.7\n", "is not a numeric CSV"),
+        ("0.3,0.4\n0.3,0.4,0.3\n", "is not a numeric CSV"),
+        ("0.5,0.4,0.3\n", "summing to 1"),
+        ("-0.1,0.6,0.5\n", "summing to 1"),
+        ("0.3,0.4\n", "has 2 columns"),
+    ],
+)
+def test_a_malformed_probability_file_is_one_line(tmp_path, capsys, text, message):
+    case = tmp_path / "case"
+    shutil.copytree(shipped_path("instances", "hydro", "case3"), case)
+    (case / "scenarioprobability.csv").write_text(text)
+    assert main(["ddr", "sddp", str(case), "--stages", "2", "--iterations", "1", "--simulations", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("orlearn: error: ") and message in err and "\n" not in err

@@ -38,3 +38,51 @@ def test_bad_input_exits_2(tmp_path, capsys):
     assert "underage" in capsys.readouterr().err
     assert main(["inventory", "evaluate", str(tmp_path / "missing.pt"), "-q"]) == 2
     assert main(["inventory", "evaluate", "one_store_lost", "--policy", "gnn", "-q"]) == 2
+
+
+def test_nonsense_settings_and_selections_exit_2_with_one_line(tmp_path, capsys):
+    bad_yaml = tmp_path / "bad.yml"
+    bad_yaml.write_text("problem_params:\n  n_stores: [1, 2\nstore_params: {}\n")
+    runs = [
+        (["evaluate", "one_store_lost", "--policy", "base_stock", "--set", "nosuch.key=3"],
+         "has no key 'nosuch.key' to override"),
+        (["evaluate", "one_store_lost", "--policy", "base_stock", "--set", "store_params.nosuch=3"],
+         "keys at store_params: "),
+        (["evaluate", "one_store_lost", "--policy", "base_stock", "--set", "a=[1,"], "not valid YAML"),
+        (["bench", "--only", "zzzz", "--results", str(tmp_path / "b.jsonl")], "--only 'zzzz' matches no quick benchmark case"),
+        (["train", str(bad_yaml)], "is not valid YAML: "),
+        (["evaluate", "one_store_lost", "--policy", "base_stock", "--full-test", "--test-samples", "8"], "--full-test"),
+        (["evaluate", "one_store_lost", "--policy", "base_stock", "--test-samples", "0"], "at least 1"),
+        (["evaluate", "one_store_lost", "--policy", "base_stock", "--threads", "0"], "--threads"),
+    ]
+    for args, message in runs:
+        assert main(["inventory", *args, "-q"]) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("orlearn: error: ") and message in err and "\n" not in err, err
+    assert not (tmp_path / "b.jsonl").exists()
+
+
+def test_train_writes_under_runs_not_into_the_shipped_policies(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["inventory", "train", "one_store_backlogged", "--policy", "base_stock", *SMALL]) == 0
+    assert (tmp_path / "runs" / "inventory" / "one_store_backlogged_base_stock.pt").is_file()
+    assert not (tmp_path / "policies").exists()
+
+
+def test_evaluate_runs_the_quick_test_unless_asked_for_the_full_one(monkeypatch, capsys):
+    import orlearn.inventory.hdpo as hdpo
+    from orlearn.shipped import shipped_path
+
+    calls = []
+
+    def fake_evaluate(setting, policy, **kwargs):
+        calls.append(kwargs)
+        return hdpo.Evaluation(1.0, 0.1, kwargs["n_samples"] or 32768, kwargs["periods"] or 5000)
+
+    monkeypatch.setattr(hdpo, "evaluate", fake_evaluate)
+    policy = str(shipped_path("policies", "inventory", "one_store_lost_L3_vanilla.pt"))
+    assert main(["inventory", "evaluate", policy, "-q"]) == 0
+    assert main(["inventory", "evaluate", policy, "--test-samples", "512", "-q"]) == 0
+    assert main(["inventory", "evaluate", policy, "--full-test", "-q"]) == 0
+    sizes = [(c["n_samples"], c["periods"], c["warmup"]) for c in calls]
+    assert sizes == [(2048, 1500, 500), (512, 1500, 500), (None, None, None)]

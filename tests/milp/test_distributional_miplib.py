@@ -67,3 +67,22 @@ def test_bad_csv(tmp_path):
     bad.write_text("MILP,format\n")
     with pytest.raises(OrlearnError, match="no instances"):
         csv_to_files(bad, tmp_path / "o")
+
+
+def test_text_that_is_not_a_model_is_refused(tmp_path, csv_file, capsys):
+    from orlearn.cli import main
+
+    path, _ = csv_file
+    rows = list(csv.reader(path.open(newline="")))
+    rows.append([3, "Dear reader,\nthis cell holds a letter, not a model.\n", "mps", "test"])
+    bad = tmp_path / "with_text.csv"
+    with open(bad, "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    out = tmp_path / "o"
+    assert main(["convert", str(bad), "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("orlearn: error: ") and "row 3: the MILP text is not a valid MPS file" in err
+    assert "\n" not in err
+    # the three good rows before it are written and listed; the bad one left no file
+    assert {p.name for p in out.iterdir()} == {e["file"] for e in read_manifest(out)} | {"manifest.json"}
+    assert len(read_manifest(out)) == 3

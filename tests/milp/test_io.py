@@ -54,6 +54,10 @@ def test_bad_files(tmp_path):
     (tmp_path / "trunc.mps.gz").write_bytes(gzip.compress(b"NAME x\nROWS\n" * 100)[:30])
     with pytest.raises(OrlearnError, match="corrupt gzip"):
         read_model(tmp_path / "trunc.mps.gz")
+    # A valid gzip header over a damaged deflate stream: zlib's own error, not an OSError.
+    (tmp_path / "damaged.mps.gz").write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage")
+    with pytest.raises(OrlearnError, match="corrupt gzip file .*invalid block type"):
+        read_model(tmp_path / "damaged.mps.gz")
     (tmp_path / "novars.lp").write_text("Minimize\n obj: \nSubject To\nEnd\n")
     with pytest.raises(OrlearnError, match="no variables"):
         read_model(tmp_path / "novars.lp")

@@ -65,6 +65,7 @@ from orlearn.branching.revibranch.rewards import (
     terminal_reward,
 )
 from orlearn.errors import OrlearnError
+from orlearn.threads import set_threads
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +417,7 @@ def train_revibranch(
         else []
     )
     seed_everything(config.seed)
-    torch.set_num_threads(1)
+    set_threads(None, "small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
     net, origin = initial_network(init, config)
     net.eval()
     learner = Learner(net, config)
