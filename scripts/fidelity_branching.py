@@ -1,7 +1,8 @@
 """How often a learned branching policy picks strong branching's choice, on orlearn's instances.
 
-For each distribution, solves test instances with a rule that, at each of the first ``--nodes``
-nodes with an LP solution (each with probability ``--prob``; pseudo costs branch elsewhere), asks
+For each distribution, solves test instances with a rule that, at up to ``--nodes`` nodes per
+instance with an LP solution (each node with probability ``--prob``; pseudo costs branch at the
+others, as in Gasse et al.'s and rl2branch's imitation data, which use 0.05), asks
 the policy for its scores and the expert for idempotent strong-branching scores
 (:mod:`orlearn.branching.expert`), records the agreement, and branches on the expert's choice, so
 the tree follows the expert's states as imitation data does. Top-k agreement is Gasse et al.'s
@@ -163,6 +164,8 @@ def run(dist_name: str, args: argparse.Namespace) -> dict:
         for name, value in SETTINGS[args.settings].items():
             model.setParam(name, value)
         model.setParam("limits/time", args.time_limit)
+        # Where the expert is not asked, pseudo costs branch (Gasse's and rl2branch's sampling).
+        model.setParam("branching/pscost/priority", 900_000)
         rule = _fidelity_rule(policy, args.nodes, args.prob, seed, stats, kept)
         model.includeBranchrule(rule, "fidelity", "expert vs policy", 1_000_000, -1, 1.0)
         model.optimize()
