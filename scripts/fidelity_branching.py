@@ -4,8 +4,10 @@ For each distribution, solves test instances with a rule that, at up to ``--node
 instance with an LP solution (each node with probability ``--prob``; pseudo costs branch at the
 others, as in Gasse et al.'s and rl2branch's imitation data, which use 0.05), asks
 the policy for its scores and the expert for idempotent strong-branching scores
-(:mod:`orlearn.branching.expert`), records the agreement, and branches on the expert's choice, so
-the tree follows the expert's states as imitation data does. Top-k agreement is Gasse et al.'s
+(:mod:`orlearn.branching.expert`), records the agreement, and branches on the expert's choice.
+With ``--prob 0.05`` (the default) the states are those of imitation data, spread over the whole
+tree; ``--prob 1`` asks at every node from the root, so the states are the first nodes of a tree
+that follows the expert. Top-k agreement is Gasse et al.'s
 measure: the best expert score among the policy's k best candidates equals the best expert score
 (ties count as agreement).
 
@@ -14,8 +16,8 @@ observations next to the policy's normalisation statistics (for a published rl2b
 PreNorm buffers: training-set mean = -shift, std = 1/scale), the diagnostic for a feature that
 does not match the one the policy was trained on.
 
-    python scripts/fidelity_branching.py setcover/small cauctions/small -n 10 --nodes 25 --stats
-    python scripts/fidelity_branching.py setcover/small --policy gnn:setcover
+    python scripts/fidelity_branching.py cauctions/small setcover/small -n 8 --stats
+    python scripts/fidelity_branching.py setcover/small --policy gnn:setcover --prob 1 --nodes 20
 
 ``--policy`` defaults to rl2branch's ``<class>/il.pkl`` in ``$ORLEARN_RL2BRANCH`` (default
 ``../shared/benchmarks/rl2branch`` from the repository root); ``{cls}`` in it is replaced by the
@@ -209,8 +211,9 @@ def main() -> None:
     p.add_argument("-n", "--instances", type=int, default=10)
     p.add_argument("--first", type=int, default=0, help="index of the first test instance")
     p.add_argument("--split", default="test")
-    p.add_argument("--nodes", type=int, default=25, help="expert nodes per instance")
-    p.add_argument("--prob", type=float, default=1.0, help="probability of asking the expert at a node")
+    p.add_argument("--nodes", type=int, default=40, help="expert nodes per instance, at most")
+    p.add_argument("--prob", type=float, default=0.05,
+                   help="probability of asking the expert at a node (1: every node from the root)")
     p.add_argument("--settings", default="gasse", choices=["gasse", "default"])
     p.add_argument("--time-limit", type=float, default=600.0, help="per instance, seconds")
     p.add_argument("--stats", action="store_true", help="print feature statistics vs training ones")

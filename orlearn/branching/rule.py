@@ -267,8 +267,8 @@ def attach_branching(
     """Include a learned branching rule in ``model`` (before ``optimize``) and return it.
 
     ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, a published rl2branch
-    ``il.pkl`` path, or a loaded :class:`BranchingPolicy`. ``threads``: torch threads for inference. Read ``rule.stats()``
-    after the solve for the learned decisions and fallbacks.
+    ``il.pkl`` path, or a loaded :class:`BranchingPolicy`. ``threads``: torch threads for
+    inference. Read ``rule.stats()`` after the solve for the learned decisions and fallbacks.
     """
     from orlearn.branching.memory import reuse_freed_memory
 
