@@ -184,6 +184,8 @@ def run(dist_name: str, args: argparse.Namespace) -> dict:
         "distribution": dist_name,
         "policy": policy.name,
         "settings": args.settings,
+        "prob": args.prob,
+        "first": args.first,
         "instances": args.instances,
         "nodes": len(records),
         "top1": float(np.mean([r["top1"] for r in records])),
@@ -203,9 +205,33 @@ def run(dist_name: str, args: argparse.Namespace) -> dict:
     return result
 
 
+def report(files: list[Path]) -> list[str]:
+    """A markdown table pooling the runs in ``files`` (JSON lines written by ``-o``) per
+    distribution, policy, settings and expert probability, node-weighted."""
+    groups: dict[tuple, list[dict]] = {}
+    for path in files:
+        for line in path.read_text().splitlines():
+            r = json.loads(line)
+            groups.setdefault((r["distribution"], r["policy"], r["settings"], r["prob"]), []).append(r)
+    lines = [
+        "| distribution | policy | settings | p | instances | nodes | top-1 | top-5 | random top-1 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (dist, policy, settings, prob), rs in sorted(groups.items()):
+        n = sum(r["nodes"] for r in rs)
+        mean = {k: sum(r[k] * r["nodes"] for r in rs) / n for k in ("top1", "top5", "random_top1")}
+        lines.append(
+            f"| {dist} | {policy} | {settings} | {prob:g} | {sum(r['instances'] for r in rs)} | {n} "
+            f"| {mean['top1']:.2f} | {mean['top5']:.2f} | {mean['random_top1']:.3f} |"
+        )
+    return lines
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("dists", nargs="+", help="registry distributions, e.g. setcover/small")
+    p.add_argument("dists", nargs="*", help="registry distributions, e.g. setcover/small")
+    p.add_argument("--report", nargs="+", type=Path, metavar="JSONL",
+                   help="print the pooled table of earlier runs (their -o files) and exit")  # fmt: skip
     p.add_argument("--policy", help="policy spec; '{cls}' becomes the rl2branch class "
                    "(default: $ORLEARN_RL2BRANCH/{cls}/il.pkl)")  # fmt: skip
     p.add_argument("-n", "--instances", type=int, default=10)
@@ -220,6 +246,11 @@ def main() -> None:
     p.add_argument("-o", "--out", type=Path, help="append the results as JSON lines here")
     p.add_argument("--save", type=Path, help="folder to pickle the observations and expert scores in")
     args = p.parse_args()
+    if args.report:
+        print("\n".join(report(args.report)))
+        return
+    if not args.dists:
+        p.error("name at least one distribution (or --report)")
     for dist in args.dists:
         result = run(dist, args)
         for line in result.pop("feature_table", []):
