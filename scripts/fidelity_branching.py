@@ -102,9 +102,7 @@ def _fidelity_rule(
             except Exception:  # an LP error in strong branching: pseudo costs take this node
                 self.failures += 1
                 return {"result": scip.SCIP_RESULT.DIDNOTRUN}
-            best = expert.max()
-            order = np.argsort(-logits, kind="stable")
-            hits = {k: bool(np.isclose(expert[order[:k]].max(), best, rtol=1e-9, atol=1e-12)) for k in (1, 5)}
+            hits = {k: _hits(expert, logits, k) for k in (1, 5)}
             if keep is not None:  # for offline diagnosis (--save)
                 keep.append({"obs": obs.__class__(**{**obs.__dict__, "candidate_vars": []}),
                              "expert": expert, "logits": logits})  # fmt: skip
@@ -205,6 +203,60 @@ def run(dist_name: str, args: argparse.Namespace) -> dict:
     return result
 
 
+def _hits(expert: np.ndarray, logits: np.ndarray, k: int) -> bool:
+    """Gasse et al.'s top-k: the best expert score is among the policy's k best candidates."""
+    order = np.argsort(-logits, kind="stable")
+    return bool(np.isclose(expert[order[:k]].max(), expert.max(), rtol=1e-9, atol=1e-12))
+
+
+def ablate(saved: Path, spec: str) -> list[str]:
+    """Top-1/top-5 on the states saved by ``--save`` with one Ecole feature changed at a time:
+    how much the policy relies on a feature, and whether a sign or a scale is read as trained."""
+    import pickle
+
+    import torch
+
+    from orlearn.branching.ecole_observation import CONS_FEATURES, VAR_FEATURES
+    from orlearn.branching.rule import load_branching_policy
+
+    torch.set_num_threads(1)
+    policy = load_branching_policy(spec)
+    with saved.open("rb") as f:
+        states = pickle.load(f)
+    v, c = VAR_FEATURES.index, CONS_FEATURES.index
+
+    def scale(side: str, k: int, factor: float):
+        return lambda o: getattr(o, side).__setitem__((slice(None), k), getattr(o, side)[:, k] * factor)
+
+    changes = {
+        "none": lambda o: None,
+        "ages x 0.3": lambda o: (scale("var_features", v("scaled_age"), 0.3)(o),
+                                 scale("cons_features", c("scaled_age"), 0.3)(o)),
+        "ages x 0.1": lambda o: (scale("var_features", v("scaled_age"), 0.1)(o),
+                                 scale("cons_features", c("scaled_age"), 0.1)(o)),
+        "coefficients x 0": scale("edge_features", 0, 0.0),
+        "at upper bound := at lower bound": lambda o: o.var_features.__setitem__(
+            (slice(None), v("is_solution_at_upper_bound")), o.var_features[:, v("is_solution_at_lower_bound")]),
+        "objective x -1": scale("var_features", v("objective"), -1.0),
+        "reduced cost x -1": scale("var_features", v("normed_reduced_cost"), -1.0),
+        "duals x -1": scale("cons_features", c("dual_solution_value"), -1.0),
+    }  # fmt: skip
+    lines = [f"{saved} ({len(states)} states, {policy.name})", "| change | top-1 | top-5 |", "|---|---|---|"]
+    for name, change in changes.items():
+        top = {1: 0, 5: 0}
+        for state in states:
+            o = state["obs"]
+            o = o.__class__(**{**o.__dict__, "var_features": o.var_features.copy(),
+                               "cons_features": o.cons_features.copy(), "edge_features": o.edge_features.copy()})  # fmt: skip
+            change(o)
+            with torch.no_grad():
+                logits = policy.scores(o).numpy()
+            for k in top:
+                top[k] += _hits(state["expert"], logits, k)
+        lines.append(f"| {name} | {top[1] / len(states):.2f} | {top[5] / len(states):.2f} |")
+    return lines
+
+
 def report(files: list[Path]) -> list[str]:
     """A markdown table pooling the runs in ``files`` (JSON lines written by ``-o``) per
     distribution, policy, settings and expert probability, node-weighted."""
@@ -231,7 +283,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("dists", nargs="*", help="registry distributions, e.g. setcover/small")
     p.add_argument("--report", nargs="+", type=Path, metavar="JSONL",
-                   help="print the pooled table of earlier runs (their -o files) and exit")  # fmt: skip
+                   help="print the pooled table of earlier runs (their -o files) and exit")
+    p.add_argument("--ablate", type=Path, metavar="PKL",
+                   help="states saved by --save: top-k with one feature changed at a time (needs --policy)")  # fmt: skip
     p.add_argument("--policy", help="policy spec; '{cls}' becomes the rl2branch class "
                    "(default: $ORLEARN_RL2BRANCH/{cls}/il.pkl)")  # fmt: skip
     p.add_argument("-n", "--instances", type=int, default=10)
@@ -248,6 +302,11 @@ def main() -> None:
     args = p.parse_args()
     if args.report:
         print("\n".join(report(args.report)))
+        return
+    if args.ablate:
+        if not args.policy:
+            p.error("--ablate needs --policy (the policy that scored the saved states)")
+        print("\n".join(ablate(args.ablate, args.policy)))
         return
     if not args.dists:
         p.error("name at least one distribution (or --report)")
