@@ -199,7 +199,7 @@ def run(dist_name: str, args: argparse.Namespace) -> dict:
         args.save.mkdir(parents=True, exist_ok=True)
         with (args.save / f"{dist_name.replace('/', '_')}.pkl").open("wb") as f:
             pickle.dump(kept, f)
-    if args.stats:
+    if args.stats and records:
         result["feature_table"] = _feature_table(policy, stats)
     return result
 
