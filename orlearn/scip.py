@@ -177,8 +177,9 @@ def builtin_rules() -> tuple[str, ...]:
 
 
 def is_learned_rule(rule: str) -> bool:
-    """True for a learned-rule spec: ``gnn``, ``gnn:NAME`` or a path ending in ``.pt``."""
-    return rule == "gnn" or rule.startswith("gnn:") or rule.endswith(".pt")
+    """True for a learned-rule spec: ``gnn``, ``gnn:NAME``, a path ending in ``.pt`` (an orlearn
+    policy) or ``.pkl`` (a published rl2branch state dict, e.g. ``il.pkl``)."""
+    return rule == "gnn" or rule.startswith("gnn:") or rule.endswith((".pt", ".pkl"))
 
 
 def validate_rule(rule: str) -> None:
@@ -197,7 +198,7 @@ def validate_rule(rule: str) -> None:
         return
     raise OrlearnError(
         f"unknown branching rule '{rule}'; valid: {', '.join(builtin_rules())}, "
-        "or a learned rule gnn / gnn:NAME / PATH.pt"
+        "or a learned rule gnn / gnn:NAME / PATH.pt / PATH.pkl (rl2branch)"
     )
 
 

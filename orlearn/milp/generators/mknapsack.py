@@ -8,7 +8,8 @@ tree MDPs", NeurIPS 2022).
 
 Weights w_i are integers uniform in [min_weight, max_weight] (R = max_weight - min_weight).
 Profits: "weakly_correlated" p_i uniform in [max(w_i - R, 1), w_i + R]; "uncorrelated" p_i
-uniform in [min_weight, max_weight]. Capacities: knapsacks 1..m-1 get integers uniform in
+uniform in [min_weight, max_weight]; "subset_sum" p_i = w_i (the scheme of rl2branch's published
+policies, Scavuzzo et al. 2022, whose generator draws weights in [10, 19]). Capacities: knapsacks 1..m-1 get integers uniform in
 [0.4 W / m, 0.6 W / m] (W = sum of weights) and the last one the rest of 0.5 W, so together they
 hold half the total weight. Model: max sum_ij p_i x_ij s.t. sum_j x_ij <= 1 (each item packed at
 most once), sum_i w_i x_ij <= C_j, x binary.
@@ -39,6 +40,8 @@ def build(
         profits = rng.integers(np.maximum(weights - spread, 1), weights + spread + 1)
     elif scheme == "uncorrelated":
         profits = rng.integers(min_weight, max_weight + 1, size=n_items)
+    elif scheme == "subset_sum":
+        profits = weights.copy()
     else:
         raise ValueError(f"unknown profit scheme {scheme!r}")
     total = int(weights.sum())
