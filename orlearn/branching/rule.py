@@ -121,12 +121,18 @@ def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy
 
 def _read_torch_file(path: Path) -> Any:
     """A torch file's contents (tensors and plain containers only: no code runs)."""
+    import warnings
+
     import torch
 
     from orlearn.errors import PolicyFileError
 
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about the pickle protocol of a file it is about to refuse anyway;
+            # the one-line error below says all the user needs.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file; all mean the same here
         raise PolicyFileError(
             f"{path} is not a readable policy file ({type(exc).__name__}): expected an orlearn "

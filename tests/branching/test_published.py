@@ -166,7 +166,7 @@ def test_real_il_pkl_scores_a_node(problem, tiny):
     assert scores and all(np.isfinite(s).all() and s.std() > 0 for s in scores)
 
 
-def test_solve_cli_detects_the_format_and_refuses_other_files(tmp_path, market_split, capsys):
+def test_solve_cli_detects_the_format_and_refuses_other_files(tmp_path, market_split, capsys, recwarn):
     from orlearn.cli import main
 
     market_split(tmp_path / "tiny.mps", 2, 12, 0)  # needs branching under any settings
@@ -184,3 +184,4 @@ def test_solve_cli_detects_the_format_and_refuses_other_files(tmp_path, market_s
     assert main(["solve", str(tmp_path / "tiny.mps"), "-b", str(junk), "-o", str(out), "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("orlearn: error:") and "\n" not in err and "rl2branch" in err
+    assert not [w for w in recwarn if "pickle protocol" in str(w.message)]
