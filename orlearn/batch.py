@@ -26,6 +26,7 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -206,6 +207,40 @@ def _ray_call(fn: Callable[[Any], Any], task: Any) -> Any:
     return fn(task)
 
 
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError as exc:
+        raise OrlearnError("the ray executor needs Ray: pip install 'orlearn[ray]'") from exc
+    return ray
+
+
+@contextmanager
+def ray_session(jobs: int, address: str | None = None) -> Iterator[None]:
+    """Connect to Ray for the duration of the block: a local Ray with ``jobs`` CPUs, or the
+    cluster at ``address``. Already connected: nothing happens. Callers that run many short
+    :func:`run_tasks` calls (training rounds) hold one session, so that Ray starts once."""
+    ray = _import_ray()
+    if ray.is_initialized():
+        yield
+        return
+    try:
+        if address is None:
+            ray.init(
+                num_cpus=jobs, include_dashboard=False, log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
+        else:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = address or "a local Ray"
+        raise OrlearnError(f"cannot start or reach {where}: {exc}") from exc
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
 def _run_ray(
     fn: Callable[[Any], Any],
     tasks: list[Any],
@@ -213,25 +248,16 @@ def _run_ray(
     address: str | None,
     timeout: float | None,
 ) -> Iterator[tuple[Any, Any]]:
-    try:
-        import ray
-        from ray.exceptions import GetTimeoutError, RayError, RayTaskError
-    except ImportError as exc:
-        raise OrlearnError("the ray executor needs Ray: pip install 'orlearn[ray]'") from exc
+    with ray_session(jobs, address):
+        yield from _run_ray_connected(fn, tasks, jobs, timeout)
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        try:
-            if address is None:
-                ray.init(
-                    num_cpus=jobs, include_dashboard=False, log_to_driver=False,
-                    logging_level=logging.WARNING,
-                )
-            else:
-                ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            where = address or "a local Ray"
-            raise OrlearnError(f"cannot start or reach {where}: {exc}") from exc
+
+def _run_ray_connected(
+    fn: Callable[[Any], Any], tasks: list[Any], jobs: int, timeout: float | None
+) -> Iterator[tuple[Any, Any]]:
+    ray = _import_ray()
+    from ray.exceptions import GetTimeoutError, RayError, RayTaskError
+
     # max_calls=1: every task gets a fresh worker process (native memory never piles up).
     remote = ray.remote(max_calls=1, num_cpus=1, max_retries=0)(_ray_call)
     fn_ref = ray.put(fn)
@@ -269,8 +295,6 @@ def _run_ray(
     finally:
         for ref in running:
             ray.cancel(ref, force=True)
-        if started_here:
-            ray.shutdown()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ round. Deterministic for a seed on one machine (SCIP single-threaded, one torch 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -39,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from orlearn.batch import TaskError, run_tasks
+from orlearn.batch import TaskError, ray_session, run_tasks
 from orlearn.branching.observation import FEATURE_VERSION
 from orlearn.branching.revibranch.buffer import RevivedBuffer
 from orlearn.branching.revibranch.episode import (
@@ -428,7 +429,11 @@ def train_revibranch(
         log.info("resuming ReviBranch training at round %d from %s", learner.round + 1, ckpt)
 
     timeout = None if config.time_limit is None else 2 * config.time_limit + 60
-    with progress_bar("ReviBranch rounds", config.rounds, disable=not show_progress) as advance:
+    # On Ray the rounds share one connection (a local Ray starts once), and every task carries
+    # the current weights and its instance as bytes: workers on other machines need no shared
+    # file system. Episodes come back as the same records as from local workers.
+    session = ray_session(jobs, address) if executor == "ray" else contextlib.nullcontext()
+    with session, progress_bar("ReviBranch rounds", config.rounds, disable=not show_progress) as advance:
         advance(learner.round)
         while learner.round < config.rounds:
             r = learner.round
@@ -436,6 +441,8 @@ def train_revibranch(
             # valid policy there.
             save_rl_policy(out, net, _metadata(learner, origin, distributions, instances, t_start))
             tasks = _round_tasks(learner, instances, out, r)
+            if executor == "ray":
+                tasks = [t.shipped() for t in tasks]
             episodes = []
             for task, result in run_tasks(
                 run_episode, tasks, jobs=jobs, executor=executor, address=address,
