@@ -2,14 +2,15 @@
 
 Runs the same episode tasks (same instances, seeds and exploration rate, the ReviBranch network
 built from an imitation policy) through :func:`orlearn.batch.run_tasks` once per configuration:
-``local:J`` (J forked workers) and ``ray:J`` (a local Ray with J CPUs, or the cluster at
-``--address``; tasks carry the weights and instances as bytes, as training sends them). Prints
+``local:J`` (J forked workers) and ``ray:J[:K]`` (a local Ray with J CPUs, or the cluster at
+``--address``; tasks carry the weights and instances as bytes, as training sends them; K
+episodes per Ray worker process before it is replaced, 1 by default). Prints
 a table (wall seconds of the episodes, episodes per minute, Ray's start-up apart) with the load
 average before and after each configuration, checks that every configuration recorded the same
 trees (nodes per episode), and appends one JSON line per configuration to ``-o``::
 
     python scripts/revibranch_throughput.py setcover/small --init gnn:setcover -n 8 \\
-        --time-limit 60 --configs local:1 ray:2 -o runs/throughput.jsonl
+        --time-limit 60 --configs local:1 ray:2 ray:2:8 local:2 -o runs/throughput.jsonl
 """
 
 from __future__ import annotations
@@ -32,15 +33,16 @@ from orlearn.milp.io import resolve_instances
 
 
 def parse_config(text: str) -> tuple[str, int]:
-    """``local:J`` or ``ray:J`` -> (executor, workers)."""
-    executor, _, jobs = text.partition(":")
-    if executor not in ("local", "ray") or not jobs.isdigit() or int(jobs) < 1:
-        raise argparse.ArgumentTypeError(f"expected local:J or ray:J with J >= 1, got '{text}'")
-    return executor, int(jobs)
+    """``local:J``, ``ray:J`` or ``ray:J:K`` -> (executor, workers, episodes per Ray worker)."""
+    parts = text.split(":")
+    ok = parts[0] in ("local", "ray") and len(parts) in (2, 3 if parts[0] == "ray" else 2)
+    if not ok or not all(p.isdigit() and int(p) >= 1 for p in parts[1:]):
+        raise argparse.ArgumentTypeError(f"expected local:J, ray:J or ray:J:K (all >= 1), got '{text}'")
+    return parts[0], int(parts[1]), int(parts[2]) if len(parts) == 3 else 1
 
 
 def measure(
-    tasks: list[EpisodeTask], executor: str, jobs: int, address: str | None
+    tasks: list[EpisodeTask], executor: str, jobs: int, address: str | None, per_worker: int = 1
 ) -> dict[str, object]:
     """Run ``tasks`` once; wall times in seconds, the load average before and after."""
     load_before = os.getloadavg()[0]
@@ -51,13 +53,16 @@ def measure(
             tasks = [t.shipped() for t in tasks]
         t1 = time.perf_counter()
         results = dict(
-            (t.index, r) for t, r in run_tasks(run_episode, tasks, jobs=jobs, executor=executor)
+            (t.index, r) for t, r in run_tasks(
+                run_episode, tasks, jobs=jobs, executor=executor, tasks_per_worker=per_worker
+            )
         )
         wall = time.perf_counter() - t1
     episodes = [results[t.index] for t in tasks]
     failed = [r for r in episodes if isinstance(r, TaskError)]
     return {
-        "executor": executor, "jobs": jobs, "episodes": len(tasks), "failed": len(failed),
+        "executor": executor, "jobs": jobs, "tasks_per_worker": per_worker if executor == "ray" else 1,
+        "episodes": len(tasks), "failed": len(failed),
         "start_up_s": round(start_up, 2), "wall_s": round(wall, 2),
         "episodes_per_min": round(60 * len(tasks) / wall, 2),
         "mean_episode_s": round(
@@ -77,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--time-limit", type=float, default=60.0, help="seconds per episode")
     p.add_argument("--epsilon", type=float, default=0.1, help="exploration rate of the episodes")
     p.add_argument("--settings", default="gasse")
-    p.add_argument("--configs", nargs="+", type=parse_config, default=[("local", 1), ("ray", 2)],
-                   metavar="EXECUTOR:J", help="local:J and/or ray:J (default local:1 ray:2)")
+    p.add_argument("--configs", nargs="+", type=parse_config, default=[("local", 1, 1), ("ray", 2, 1)],
+                   metavar="EXECUTOR:J[:K]",
+                   help="local:J and/or ray:J[:K] (K episodes per Ray worker process, default 1; "
+                        "default configs local:1 ray:2)")
     p.add_argument("--address", default=None, help="Ray cluster address (default: a local Ray)")
     p.add_argument("--cache-dir", default=None)
     p.add_argument("-o", "--out", default=None, help="JSONL file to append the measurements to")
@@ -99,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             for i in range(args.episodes)
         ]  # fmt: skip
-        for executor, jobs in args.configs:
-            row = measure(tasks, executor, jobs, args.address)
+        for executor, jobs, per_worker in args.configs:
+            row = measure(tasks, executor, jobs, args.address, per_worker)
             row |= {"distribution": args.distribution, "init": args.init, "time_limit": args.time_limit,
                     "cpus": os.cpu_count()}  # fmt: skip
             rows.append(row)
@@ -109,10 +116,10 @@ def main(argv: list[str] | None = None) -> int:
                 with open(args.out, "a") as f:
                     f.write(json.dumps(row) + "\n")
     print(f"{args.distribution}, {args.episodes} episodes, time limit {args.time_limit:g} s, {os.cpu_count()} CPUs")
-    print("| executor | workers | episodes | failed | start-up s | wall s | episodes/min | mean episode s | load before/after |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| executor | workers | episodes per Ray worker | episodes | failed | start-up s | wall s | episodes/min | mean episode s | load before/after |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['executor']} | {r['jobs']} | {r['episodes']} | {r['failed']} | {r['start_up_s']} | "
+        print(f"| {r['executor']} | {r['jobs']} | {r['tasks_per_worker']} | {r['episodes']} | {r['failed']} | {r['start_up_s']} | "
               f"{r['wall_s']} | {r['episodes_per_min']} | {r['mean_episode_s']} | "
               f"{r['load_before']}/{r['load_after']} |")  # fmt: skip
     if len({tuple(r["nodes"]) for r in rows}) > 1:

@@ -241,3 +241,16 @@ def test_ray_executor_isolates_failures(local_ray):
     assert out["raise"].kind == "exception" and "bad task" in out["raise"].message
     assert out["exit"].kind == "crash"
     assert out["sleep"].kind == "timeout"
+
+
+def worker_pid(_task: int) -> int:
+    return os.getpid()
+
+
+def test_ray_workers_are_reused_only_when_asked(local_ray):
+    fresh = dict(run_tasks(worker_pid, [0, 1, 2], executor="ray", jobs=1))
+    assert len(set(fresh.values())) == 3  # one process per task (the default)
+    shared = dict(run_tasks(worker_pid, [0, 1, 2], executor="ray", jobs=1, tasks_per_worker=2))
+    assert len(set(shared.values())) == 2  # two tasks in the first process, one in the next
+    with pytest.raises(OrlearnError, match="tasks per worker"):
+        list(run_tasks(worker_pid, [0], executor="ray", tasks_per_worker=0))
