@@ -296,3 +296,16 @@ def test_an_unreachable_ray_address_fails_fast():
     assert float(seconds) < 10
     assert message.startswith("cannot reach the Ray cluster at 127.0.0.1:1 (Connection refused")
     assert "is not HOST:PORT" in lines[1]
+
+
+def worker_pid(_task: int) -> int:
+    return os.getpid()
+
+
+def test_ray_workers_are_reused_only_when_asked(local_ray):
+    fresh = dict(run_tasks(worker_pid, [0, 1, 2], executor="ray", jobs=1))
+    assert len(set(fresh.values())) == 3  # one process per task (the default)
+    shared = dict(run_tasks(worker_pid, [0, 1, 2], executor="ray", jobs=1, tasks_per_worker=2))
+    assert len(set(shared.values())) == 2  # two tasks in the first process, one in the next
+    with pytest.raises(OrlearnError, match="tasks per worker"):
+        list(run_tasks(worker_pid, [0], executor="ray", tasks_per_worker=0))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from orlearn.branching.revibranch import MAX_ADVANTAGE, PRIOR_WEIGHT
+from orlearn.branching.revibranch import MAX_ADVANTAGE, PRIOR_WEIGHT, RAY_EPISODES_PER_WORKER
 from orlearn.cli.branching import train_kinds
 
 
@@ -68,6 +68,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("-j", "--jobs", type=int, default=1, help="parallel episode workers (1)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
     p.add_argument("--address", default=None, help="Ray cluster address (ray executor)")
+    p.add_argument("--episodes-per-worker", type=int, default=RAY_EPISODES_PER_WORKER, metavar="K",
+                   help="episodes a Ray worker process runs before it is replaced "
+                        f"({RAY_EPISODES_PER_WORKER}; 1: a fresh process per episode)")
     p.add_argument("--cache-dir", default=None, help="where registry instances are generated")
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     p.set_defaults(func=_train_rl)  # fmt: skip
@@ -88,7 +91,8 @@ def _train_rl(args: argparse.Namespace) -> int:
     )  # fmt: skip
     result = train_revibranch(
         args.distributions, args.init, args.out, config, jobs=args.jobs,
-        executor=args.executor, address=args.address, cache_dir=args.cache_dir,
+        executor=args.executor, address=args.address,
+        episodes_per_worker=args.episodes_per_worker, cache_dir=args.cache_dir,
         resume=not args.no_resume, show_progress=True, evaluate=args.eval,
         eval_every=args.eval_every if args.eval else 0,
     )  # fmt: skip

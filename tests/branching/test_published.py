@@ -185,3 +185,35 @@ def test_solve_cli_detects_the_format_and_refuses_other_files(tmp_path, market_s
     err = capsys.readouterr().err.strip()
     assert err.startswith("orlearn: error:") and "\n" not in err and "rl2branch" in err
     assert not [w for w in recwarn if "pickle protocol" in str(w.message)]
+
+
+@pytest.fixture(scope="module")
+def tiny_observation(request):
+    """One NodeBipartite observation at the first branching node of a tiny set cover."""
+    from orlearn.branching.ecole_observation import NodeBipartite
+
+    tiny = request.getfixturevalue("tiny")
+    model = tiny.configure(tiny.setcover(2))
+    obs_fn = NodeBipartite()
+    spy = tiny.spy_on(model, obs_fn.extract, limit=1)
+    model.optimize()
+    assert not spy.errors, spy.errors
+    return spy.records[0]
+
+
+@pytest.mark.parametrize("problem", ["setcover", "cauctions", "indset", "ufacilities", "mknapsack"])
+def test_published_rl_policies_load_like_il_and_score_differently(problem, tiny_observation):
+    """mdp.pkl and tmdp+{DFS,ObjLim}.pkl share il.pkl's layout (their PreNorm layers were never
+    fitted: shift 0, scale 1) and load through the same rule; their logits are their own."""
+    if not (RL2BRANCH / problem / "il.pkl").is_file():
+        pytest.skip(f"rl2branch policies not found at {RL2BRANCH} (set ORLEARN_RL2BRANCH)")
+    logits = {}
+    for stem in ("il", "mdp", "tmdp+DFS", "tmdp+ObjLim"):
+        policy = load_branching_policy(RL2BRANCH / problem / f"{stem}.pkl")
+        assert policy.name == f"{problem}/{stem}"
+        with torch.no_grad():
+            logits[stem] = policy.scores(tiny_observation).numpy()
+        assert logits[stem].shape == tiny_observation.candidates.shape
+        assert np.isfinite(logits[stem]).all() and logits[stem].std() > 0
+    for stem in ("mdp", "tmdp+DFS", "tmdp+ObjLim"):
+        assert not np.allclose(logits[stem], logits["il"], rtol=1e-3, atol=1e-4)

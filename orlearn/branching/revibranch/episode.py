@@ -24,8 +24,10 @@ crashed is kept with its status but marked not ``complete``: the buffer refuses 
 from __future__ import annotations
 
 import math
+import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pyscipopt as scip
@@ -125,7 +127,12 @@ def dual_gain(z: float, child_bounds: list[float], upper: float) -> float:
 
 @dataclass(frozen=True)
 class EpisodeTask:
-    """One episode to run: ``instance`` (MPS/LP file) solved with the policy file ``policy``."""
+    """One episode to run: ``instance`` (MPS/LP file) solved with the policy file ``policy``.
+
+    ``instance_data`` / ``policy_data``: the files' bytes, for workers that do not share the
+    trainer's file system (Ray across machines); the worker then solves a private copy, and the
+    episode still reports ``instance`` (the trainer's name for it).
+    """
 
     instance: str
     policy: str
@@ -134,6 +141,14 @@ class EpisodeTask:
     settings: str = "gasse"
     time_limit: float | None = None
     index: int = 0  # position in its round (episodes finish out of order)
+    instance_data: bytes | None = field(default=None, repr=False)
+    policy_data: bytes | None = field(default=None, repr=False)
+
+    def shipped(self) -> EpisodeTask:
+        """This task with both files' bytes inside it."""
+        return replace(
+            self, instance_data=Path(self.instance).read_bytes(), policy_data=Path(self.policy).read_bytes()
+        )
 
 
 @dataclass
@@ -165,20 +180,34 @@ def run_episode(task: EpisodeTask) -> Episode:
 
     Module-level so that :func:`orlearn.batch.run_tasks` can run it in a worker process.
     """
+    if task.instance_data is None and task.policy_data is None:
+        return _run_episode(task, task.instance, task.policy)
+    with tempfile.TemporaryDirectory(prefix="orlearn-episode-") as tmp:
+        instance, policy = Path(task.instance), Path(task.policy)
+        if task.instance_data is not None:
+            instance = Path(tmp, "instance-" + instance.name)  # keeps the suffix (.mps.gz)
+            instance.write_bytes(task.instance_data)
+        if task.policy_data is not None:
+            policy = Path(tmp, "policy-" + policy.name)
+            policy.write_bytes(task.policy_data)
+        return _run_episode(task, str(instance), str(policy))
+
+
+def _run_episode(task: EpisodeTask, instance: str, policy: str) -> Episode:
     from orlearn.branching.revibranch.rule import attach_rl_branching
     from orlearn.milp.io import read_model
     from orlearn.scip import SETTINGS, validate_settings
 
     t0 = time.perf_counter()
     validate_settings(task.settings)
-    model = read_model(task.instance)
+    model = read_model(instance)
     model.hideOutput()
     for name, value in SETTINGS[task.settings].items():
         model.setParam(name, value)
     model.setParam("randomization/randomseedshift", task.seed)
     if task.time_limit is not None:
         model.setParam("limits/time", task.time_limit)
-    rule = attach_rl_branching(model, task.policy, epsilon=task.epsilon, seed=task.seed, record=True)
+    rule = attach_rl_branching(model, policy, epsilon=task.epsilon, seed=task.seed, record=True)
     tree = TreeRecorder()
     model.includeEventhdlr(tree, "orlearn-revibranch-tree", "records the search tree")
     model.optimize()

@@ -29,6 +29,7 @@ round. Deterministic for a seed on one machine (SCIP single-threaded, one torch 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -39,8 +40,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from orlearn.batch import TaskError, run_tasks
+from orlearn.batch import TaskError, ray_session, run_tasks
 from orlearn.branching.observation import FEATURE_VERSION
+from orlearn.branching.revibranch import RAY_EPISODES_PER_WORKER
 from orlearn.branching.revibranch.buffer import RevivedBuffer
 from orlearn.branching.revibranch.episode import (
     Episode,
@@ -365,6 +367,7 @@ def train_revibranch(
     jobs: int = 1,
     executor: str = "local",
     address: str | None = None,
+    episodes_per_worker: int = RAY_EPISODES_PER_WORKER,
     cache_dir: str | Path | None = None,
     curves: str | Path | None = None,
     resume: bool = True,
@@ -379,6 +382,11 @@ def train_revibranch(
     imitation policy to start from (or a ``branching-rl`` file). The checkpoint
     ``<out>.ckpt`` is resumed from when ``resume`` and kept afterwards, so that a later run with
     more ``rounds`` continues training.
+
+    ``executor="ray"``: the episodes run on the Ray cluster at ``address`` (a local Ray with
+    ``jobs`` CPUs when None), ``jobs`` at a time, each task carrying the current weights and its
+    instance as bytes (no shared file system needed), ``episodes_per_worker`` per worker process.
+    The episodes, and so the training, are the same as with local workers.
 
     ``evaluate`` (instance files or folders, or registry names: their first 20 *valid*
     instances, never trained or tested on) with ``eval_every = k > 0``: after every k-th round (and the last) the current network acts greedily on them,
@@ -411,6 +419,8 @@ def train_revibranch(
     ]
     if eval_every < 0:
         raise OrlearnError(f"eval_every must be >= 0, got {eval_every}")
+    if episodes_per_worker < 1:
+        raise OrlearnError(f"episodes per worker must be >= 1, got {episodes_per_worker}")
     eval_files = (
         [str(p.resolve()) for p in resolve_instances(evaluate, None, "valid", cache_dir)]
         if evaluate and eval_every
@@ -429,7 +439,11 @@ def train_revibranch(
         log.info("resuming ReviBranch training at round %d from %s", learner.round + 1, ckpt)
 
     timeout = None if config.time_limit is None else 2 * config.time_limit + 60
-    with progress_bar("ReviBranch rounds", config.rounds, disable=not show_progress) as advance:
+    # On Ray the rounds share one connection (a local Ray starts once), and every task carries
+    # the current weights and its instance as bytes: workers on other machines need no shared
+    # file system. Episodes come back as the same records as from local workers.
+    session = ray_session(jobs, address) if executor == "ray" else contextlib.nullcontext()
+    with session, progress_bar("ReviBranch rounds", config.rounds, disable=not show_progress) as advance:
         advance(learner.round)
         while learner.round < config.rounds:
             r = learner.round
@@ -437,10 +451,13 @@ def train_revibranch(
             # valid policy there.
             save_rl_policy(out, net, _metadata(learner, origin, distributions, instances, t_start))
             tasks = _round_tasks(learner, instances, out, r)
+            if executor == "ray":
+                tasks = [t.shipped() for t in tasks]
             episodes = []
             for task, result in run_tasks(
                 run_episode, tasks, jobs=jobs, executor=executor, address=address,
                 timeout=timeout, preload=("orlearn.branching.revibranch.episode",),
+                tasks_per_worker=episodes_per_worker,
             ):  # fmt: skip
                 if isinstance(result, TaskError):
                     episodes.append(failed_episode(task, result.kind, result.message))

@@ -171,3 +171,24 @@ def test_relative_loss_weighs_small_subtrees_up(cli_run: Path) -> None:
         after = [p for p in learner.net.parameters() if p.requires_grad]
         assert any(not torch.equal(a, b) for a, b in zip(after, before))
     assert np.isfinite(losses[True]) and losses[True] > losses[False]
+
+
+@pytest.mark.slow  # starting a local Ray takes most of its 20-30 s
+def test_a_ray_round_learns_what_the_local_round_learns(
+    instance_dir: Path, imitation_policy: Path, tmp_path: Path
+) -> None:
+    """One round of 2 episodes on a local Ray (2 CPUs, started by the trainer) gives the same
+    episodes (decisions, nodes), the same updates and the same weights as local workers."""
+    ray = pytest.importorskip("ray")
+    config = dict(CONFIG, episodes_per_round=2, updates_per_round=2)
+    local = train_revibranch([str(instance_dir)], imitation_policy, tmp_path / "local.pt", RLConfig(rounds=1, **config))
+    assert not ray.is_initialized()
+    on_ray = train_revibranch(
+        [str(instance_dir)], imitation_policy, tmp_path / "ray.pt", RLConfig(rounds=1, **config),
+        jobs=2, executor="ray",
+    )  # fmt: skip
+    assert not ray.is_initialized()  # the session the trainer opened is closed again
+    assert local.history["complete"] == [2.0] and local.history["decisions"][0] > 0
+    assert on_ray.history == local.history  # decisions, nodes, LP iterations, loss
+    a, b = load_rl_policy(local.policy).net.state_dict(), load_rl_policy(on_ray.policy).net.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -1,0 +1,119 @@
+"""rl2branch's published policies through orlearn's rule: relpscost, il, mdp, tmdp+DFS, tmdp+ObjLim.
+
+For each class, solves the first ``-n`` instances of the test split of ``<class>/rl2branch`` (the
+distributions the policies were trained on, generated into ``--cache-dir``) under SCIP's CPU
+clock, one solve at a time by default so that times compare, with relpscost and the four files
+``$ORLEARN_RL2BRANCH/<class>/{il,mdp,tmdp+DFS,tmdp+ObjLim}.pkl`` (default
+``../shared/benchmarks/rl2branch`` from the repository root). Results are appended to
+``<out>/<class>.jsonl`` (a rerun resumes). Prints per class: solved, shifted geometric means of
+time (shift 1 s), nodes (shift 10) and LP iterations (shift 100) over the instances every rule
+solved, the ratios to ``il``, and any instance where two rules that solved it disagree on the
+optimum::
+
+    python scripts/bench_rl2branch.py mknapsack -n 5 --time-limit 60 --out runs/rl2branch
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from orlearn.batch import solve_batch
+from orlearn.errors import OrlearnError
+from orlearn.metrics import shifted_geometric_mean
+from orlearn.milp.io import resolve_instances
+
+CLASSES = ("setcover", "cauctions", "indset", "ufacilities", "mknapsack")
+POLICIES = ("il", "mdp", "tmdp+DFS", "tmdp+ObjLim")
+SHIFTS = {"time": 1.0, "nodes": 10.0, "lp_iterations": 100.0}
+
+
+def policy_dir() -> Path:
+    default = Path(__file__).resolve().parents[1] / "../shared/benchmarks/rl2branch"
+    return Path(os.environ.get("ORLEARN_RL2BRANCH", default)).resolve()
+
+
+def table(results: list, labels: dict[str, str]) -> str:
+    """Markdown: per rule solved, and shifted geometric means over the all-solved instances."""
+    by_rule: dict[str, dict[str, object]] = {}
+    for r in results:
+        by_rule.setdefault(r.rule, {})[r.instance] = r
+    rules = list(labels)
+    instances = sorted(set.intersection(*(set(by_rule.get(rule, {})) for rule in rules)))
+    common = [i for i in instances if all(by_rule[rule][i].solved for rule in rules)]
+    means = {
+        rule: {
+            "time": shifted_geometric_mean([by_rule[rule][i].solving_time for i in common], SHIFTS["time"]),
+            "nodes": shifted_geometric_mean([by_rule[rule][i].nodes for i in common], SHIFTS["nodes"]),
+            "lp_iterations": shifted_geometric_mean(
+                [by_rule[rule][i].lp_iterations for i in common], SHIFTS["lp_iterations"]
+            ),
+        }
+        for rule in rules
+    }
+    base = next((rule for rule, label in labels.items() if label.endswith("/il")), rules[0])
+    lines = [
+        f"{len(common)} of {len(instances)} instances solved by every rule (means over those)\n",
+        "| rule | solved | time (s) | nodes | LP iterations | time / il | nodes / il | LP / il |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rule in rules:
+        m, b = means[rule], means[base]
+        solved = sum(by_rule[rule][i].solved for i in instances)
+
+        def ratio(key: str, m: dict = m, b: dict = b) -> str:
+            return f"{m[key] / b[key]:.2f}" if common and b[key] else "-"
+
+        cells = [f"{m[k]:.2f}" if common else "-" for k in ("time",)]
+        cells += [f"{m[k]:.1f}" if common else "-" for k in ("nodes", "lp_iterations")]
+        lines.append(
+            f"| {labels[rule]} | {solved}/{len(instances)} | " + " | ".join(cells)
+            + f" | {ratio('time')} | {ratio('nodes')} | {ratio('lp_iterations')} |"
+        )  # fmt: skip
+    for i in instances:
+        bounds = {labels[rule]: by_rule[rule][i].primal_bound for rule in rules if by_rule[rule][i].solved}
+        values = [v for v in bounds.values() if v is not None]
+        if values and max(values) - min(values) > 1e-6 * max(1.0, max(abs(v) for v in values)):
+            lines.append(f"\ndifferent optima on {Path(i).name}: {bounds}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("classes", nargs="+", choices=CLASSES)
+    ap.add_argument("-n", "--instances", type=int, default=20, help="test instances per class (20)")
+    ap.add_argument("--time-limit", type=float, default=600.0, help="seconds of CPU per solve (600)")
+    ap.add_argument("--settings", default="gasse", help="SCIP settings preset (gasse)")
+    ap.add_argument("--jobs", type=int, default=1, help="parallel solves (1: times comparable)")
+    ap.add_argument("--out", type=Path, default=Path("runs/rl2branch"))
+    ap.add_argument("--cache-dir", type=Path, default=None, help="where instances are generated")
+    args = ap.parse_args(argv)  # fmt: skip
+    root = policy_dir()
+    for cls in args.classes:
+        labels = {"relpscost": "relpscost"}
+        for stem in POLICIES:
+            path = root / cls / f"{stem}.pkl"
+            if not path.is_file():
+                print(f"bench_rl2branch: error: {path} not found (set ORLEARN_RL2BRANCH)", file=sys.stderr)
+                return 2
+            labels[str(path)] = f"{cls}/{stem}"
+        try:
+            files = resolve_instances([f"{cls}/rl2branch"], args.instances, "test", args.cache_dir)
+            results = solve_batch(
+                files, list(labels), settings=args.settings, params={"timing/clocktype": 1},
+                time_limit=args.time_limit, timeout_margin=3.0 * args.time_limit, jobs=args.jobs,
+                output=args.out / f"{cls}.jsonl", progress=False,
+            )  # fmt: skip
+        except OrlearnError as exc:
+            print(f"bench_rl2branch: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"\n{cls}/rl2branch, test split, {len(files)} instances, settings {args.settings}, "
+              f"CPU clock, limit {args.time_limit:g} s, {args.jobs} job(s), load {os.getloadavg()[0]:.1f}\n")  # fmt: skip
+        print(table(results, labels))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
