@@ -7,7 +7,8 @@ orlearn produces (one JSON line per solve in batch result files).
 
 Branching rules: SCIP's own rules are chosen by name; the chosen rule gets the highest priority so
 SCIP calls it first (the others keep their priorities and act only when it declines a node). A name
-that is ``gnn``, starts with ``gnn:`` or ends in ``.pt`` is a learned rule from orlearn.branching.
+that is ``gnn``, starts with ``gnn:`` or ends in ``.pt`` is a learned rule from orlearn.branching;
+``hybrid[:POLICY][:depth=D][:below=RULE]`` is the network near the root and a SCIP rule deeper.
 """
 
 from __future__ import annotations
@@ -174,8 +175,13 @@ def builtin_rules() -> tuple[str, ...]:
 
 
 def is_learned_rule(rule: str) -> bool:
-    """True for a learned-rule spec: ``gnn``, ``gnn:NAME`` or a path ending in ``.pt``."""
-    return rule == "gnn" or rule.startswith("gnn:") or rule.endswith(".pt")
+    """True for a learned-rule spec: ``gnn``, ``gnn:NAME``, a path ending in ``.pt`` or a hybrid
+    spec (``hybrid``, ``hybrid:...``)."""
+    return (
+        rule in ("gnn", "hybrid")
+        or rule.startswith(("gnn:", "hybrid:"))
+        or rule.endswith(".pt")
+    )
 
 
 def validate_rule(rule: str) -> None:
@@ -194,7 +200,7 @@ def validate_rule(rule: str) -> None:
         return
     raise OrlearnError(
         f"unknown branching rule '{rule}'; valid: {', '.join(builtin_rules())}, "
-        "or a learned rule gnn / gnn:NAME / PATH.pt"
+        "or a learned rule gnn / gnn:NAME / PATH.pt / hybrid[:POLICY][:depth=D][:below=RULE]"
     )
 
 

@@ -64,16 +64,22 @@ class BranchingPolicy:
 
 def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy) -> BranchingPolicy | RLBranchingPolicy:
     """Load ``gnn`` (shipped default), ``gnn:NAME`` (shipped) or a ``.pt`` file: an imitation
-    policy, or a ReviBranch policy for a file of kind ``branching-rl``.
+    policy, or a ReviBranch policy for a file of kind ``branching-rl``. A hybrid spec
+    (``hybrid[:POLICY][:depth=D][:below=RULE]``, see :mod:`orlearn.branching.hybrid`) is parsed
+    and loads the policy it names.
 
     Raises :class:`~orlearn.errors.PolicyFileError` for a missing, corrupted or mismatched file
-    (another kind, another feature version). Loaded policies are cached per file.
+    (another kind, another feature version), OrlearnError for a malformed hybrid spec. Loaded
+    policies are cached per file.
     """
+    from orlearn.branching.hybrid import is_hybrid_spec, parse_hybrid_spec
     from orlearn.branching.revibranch.policy import KIND as RL_KIND
     from orlearn.branching.revibranch.policy import RLBranchingPolicy, load_rl_policy
 
     if isinstance(spec, BranchingPolicy | RLBranchingPolicy):
         return spec
+    if is_hybrid_spec(spec):
+        spec = parse_hybrid_spec(spec).policy
     from orlearn.branching.model import BranchingGNN
     from orlearn.errors import PolicyFileError
     from orlearn.policy_file import load_policy
@@ -224,23 +230,29 @@ def attach_branching(
     policy: str | Path | BranchingPolicy | RLBranchingPolicy = "gnn",
     *,
     threads: int = 1,
+    maxdepth: int = -1,
 ) -> LearnedBranchrule | RevivedBranchrule:
     """Include a learned branching rule in ``model`` (before ``optimize``) and return it.
 
-    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, or a loaded
-    :class:`BranchingPolicy`. ``threads``: torch threads for inference. Read ``rule.stats()``
+    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, a hybrid spec
+    (``hybrid[:POLICY][:depth=D][:below=RULE]``, see :mod:`orlearn.branching.hybrid`) or a
+    loaded :class:`BranchingPolicy`. ``threads``: torch threads for inference. ``maxdepth``:
+    SCIP calls the rule at depths ``0..maxdepth`` only (-1: everywhere). Read ``rule.stats()``
     after the solve for the learned decisions and fallbacks.
     """
+    from orlearn.branching.hybrid import attach_hybrid, is_hybrid_spec
     from orlearn.branching.memory import reuse_freed_memory
 
+    if is_hybrid_spec(policy):
+        return attach_hybrid(model, policy, threads=threads)
     loaded = load_branching_policy(policy)
     if not isinstance(loaded, BranchingPolicy):  # ReviBranch: its own rule reads the tree path
         from orlearn.branching.revibranch.rule import attach_rl_branching
 
-        return attach_rl_branching(model, loaded, threads=threads)
+        return attach_rl_branching(model, loaded, threads=threads, maxdepth=maxdepth)
     rule = LearnedBranchrule(loaded, threads=threads)
     reuse_freed_memory()
     model.includeBranchrule(
-        rule, "orlearn-gnn", "learned GNN branching (orlearn)", PRIORITY, -1, 1.0
+        rule, "orlearn-gnn", "learned GNN branching (orlearn)", PRIORITY, maxdepth, 1.0
     )
     return rule

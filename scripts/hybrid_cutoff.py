@@ -1,0 +1,88 @@
+"""Choose the hybrid rule's depth cut-off by measurement (validation instances, SCIP defaults).
+
+    .venv/bin/python scripts/hybrid_cutoff.py [--classes setcover cauctions] [-n 5]
+        [--depths 2 4 6 8 12] [--policy gnn] [--settings default] [--time-limit 120]
+        [--out runs/branching/hybrid_cutoff]
+
+Solves ``n`` instances of each class's small distribution from the registry's *valid* split
+(never the test split the benchmark reports on) with ``hybrid:POLICY:depth=D`` for every D,
+plus relpscost, pscost and the plain network, one solve at a time on SCIP's CPU clock
+(resumable JSONL per class). Prints, per class and over all classes, the 1-shifted geometric
+mean of solving CPU seconds of each rule and its ratio to relpscost, and the depth with the
+smallest mean over all classes (the rule's default, ``orlearn.branching.hybrid.DEFAULT_DEPTH``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from orlearn.batch import solve_batch
+    from orlearn.metrics import TIME_SHIFT, summarize
+    from orlearn.milp.io import resolve_instances
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--classes", nargs="+", default=["setcover", "cauctions"])
+    ap.add_argument("-n", type=int, default=5, help="validation instances per class")
+    ap.add_argument("--depths", nargs="+", type=int, default=[2, 4, 6, 8, 12])
+    ap.add_argument("--policy", default="gnn", help="the network (a learned-rule spec)")
+    ap.add_argument("--settings", default="default")
+    ap.add_argument("--time-limit", type=float, default=120.0, help="SCIP CPU seconds per solve")
+    ap.add_argument("--out", type=Path, default=Path("runs/branching/hybrid_cutoff"))
+    args = ap.parse_args(argv)
+
+    hybrids = [f"hybrid:{args.policy}:depth={d}" for d in args.depths]
+    rules = ["relpscost", "pscost", args.policy, *hybrids]
+    clock = {"params": {"timing/clocktype": 1}, "timeout_margin": 3.0 * args.time_limit}
+    logs: dict[str, list[float]] = {rule: [] for rule in rules}  # log(time + shift) per solve
+    lines = []
+    for cls in args.classes:
+        instances = resolve_instances([f"{cls}/small"], n=args.n, split="valid")
+        results = solve_batch(
+            instances, rules, settings=args.settings, time_limit=args.time_limit,
+            output=args.out / f"{cls}_small_{args.settings}.jsonl", **clock,
+        )  # fmt: skip
+        optima = _optimum_disagreements(results)
+        rows = {row.rule: row for row in summarize(results, rules)}
+        base = rows["relpscost"].time
+        cells = [f"{rule} {rows[rule].time:.2f} s ({rows[rule].time / base:.2f})" for rule in rules]
+        lines.append(f"{cls}/small ({len(instances)} valid instances): " + ", ".join(cells))
+        if optima:
+            lines.append(f"  different optimal values on: {', '.join(optima)}")
+        for r in results:
+            solved_time = r.solving_time if r.solved else (r.time_limit or r.solving_time)
+            # Ratio to relpscost per instance, so that the classes weigh alike in the overall mean.
+            ref = next(x for x in results if x.instance == r.instance and x.rule == "relpscost")
+            ref_time = ref.solving_time if ref.solved else (ref.time_limit or ref.solving_time)
+            logs[r.rule].append(math.log((solved_time + TIME_SHIFT) / (ref_time + TIME_SHIFT)))
+    overall = {rule: math.exp(sum(v) / len(v)) for rule, v in logs.items() if v}
+    lines.append(
+        "all classes, geometric mean of per-instance (time + 1) / (relpscost time + 1): "
+        + ", ".join(f"{rule} {ratio:.3f}" for rule, ratio in overall.items())
+    )
+    best = min(hybrids, key=lambda rule: overall[rule])
+    lines.append(f"best cut-off: {best}")
+    print("\n".join(lines))
+    (args.out / f"cutoff_{args.settings}.md").write_text("\n".join(lines) + "\n")
+    return 0
+
+
+def _optimum_disagreements(results: list, tol: float = 1e-6) -> list[str]:
+    """Instances where two solved rules report optimal values further apart than ``tol``
+    (relative): a wrong branching rule would show here."""
+    by_instance: dict[str, list[float]] = {}
+    for r in results:
+        if r.status == "optimal" and r.primal_bound is not None:
+            by_instance.setdefault(r.instance, []).append(r.primal_bound)
+    return [
+        Path(inst).name for inst, values in by_instance.items()
+        if max(values) - min(values) > tol * max(1.0, abs(max(values)))
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())
