@@ -6,7 +6,7 @@
 
 Solves ``n`` instances of each class's small distribution from the registry's *valid* split
 (never the test split the benchmark reports on) with ``hybrid:POLICY:depth=D`` for every D,
-plus relpscost, pscost and the plain network, one solve at a time on SCIP's CPU clock
+plus relpscost and (``--anchors``) pscost and the plain network, one solve at a time on SCIP's CPU clock
 (resumable JSONL per class). Prints, per class and over all classes, the 1-shifted geometric
 mean of solving CPU seconds of each rule and its ratio to relpscost, and the depth with the
 smallest mean over all classes (the rule's default, ``orlearn.branching.hybrid.DEFAULT_DEPTH``).
@@ -30,13 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=5, help="validation instances per class")
     ap.add_argument("--depths", nargs="+", type=int, default=[2, 4, 6, 8, 12])
     ap.add_argument("--policy", default="gnn", help="the network (a learned-rule spec)")
+    ap.add_argument("--anchors", nargs="+", default=["relpscost", "pscost", "network"],
+                    help="rules run beside the hybrids ('network': the policy on its own); "
+                         "relpscost is always run (the ratios' base)")  # fmt: skip
     ap.add_argument("--settings", default="default")
     ap.add_argument("--time-limit", type=float, default=120.0, help="SCIP CPU seconds per solve")
     ap.add_argument("--out", type=Path, default=Path("runs/branching/hybrid_cutoff"))
     args = ap.parse_args(argv)
 
     hybrids = [f"hybrid:{args.policy}:depth={d}" for d in args.depths]
-    rules = ["relpscost", "pscost", args.policy, *hybrids]
+    anchors = [args.policy if a == "network" else a for a in args.anchors if a != "relpscost"]
+    rules = ["relpscost", *anchors, *hybrids]
     clock = {"params": {"timing/clocktype": 1}, "timeout_margin": 3.0 * args.time_limit}
     logs: dict[str, list[float]] = {rule: [] for rule in rules}  # log(time + shift) per solve
     lines = []

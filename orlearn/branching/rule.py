@@ -48,7 +48,8 @@ class BranchingPolicy:
         return self.path.stem
 
     def scores(self, obs: Observation) -> Any:
-        """Logits (torch, float32) of ``obs``'s candidates; call under ``torch.no_grad``."""
+        """Logits (torch, float32) of ``obs``'s candidates; call under ``torch.inference_mode``
+        (or ``torch.no_grad``)."""
         import torch
 
         from orlearn.branching.model import BipartiteData
@@ -207,7 +208,9 @@ class LearnedBranchrule(GuardedBranchrule):
         self.observation_seconds += t1 - t0
         self.observations += 1
         n = len(obs.candidate_vars)
-        with torch.no_grad():
+        # inference_mode rather than no_grad: no version counters or autograd metadata on the
+        # forward pass's ~100 small tensors (~5 % of a set cover node's inference).
+        with torch.inference_mode():
             scores = self.policy.scores(obs)
         self.inference_seconds += time.perf_counter() - t1
         self.inferences += 1
