@@ -175,12 +175,13 @@ def builtin_rules() -> tuple[str, ...]:
 
 
 def is_learned_rule(rule: str) -> bool:
-    """True for a learned-rule spec: ``gnn``, ``gnn:NAME``, a path ending in ``.pt`` or a hybrid
-    spec (``hybrid``, ``hybrid:...``)."""
+    """True for a learned-rule spec: ``gnn``, ``gnn:NAME``, a path ending in ``.pt`` (an orlearn
+    policy) or ``.pkl`` (a published rl2branch state dict, e.g. ``il.pkl``), or a hybrid spec
+    (``hybrid``, ``hybrid:...``)."""
     return (
         rule in ("gnn", "hybrid")
         or rule.startswith(("gnn:", "hybrid:"))
-        or rule.endswith(".pt")
+        or rule.endswith((".pt", ".pkl"))
     )
 
 
@@ -200,7 +201,8 @@ def validate_rule(rule: str) -> None:
         return
     raise OrlearnError(
         f"unknown branching rule '{rule}'; valid: {', '.join(builtin_rules())}, "
-        "or a learned rule gnn / gnn:NAME / PATH.pt / hybrid[:POLICY][:depth=D][:below=RULE]"
+        "or a learned rule gnn / gnn:NAME / PATH.pt / PATH.pkl (rl2branch) / "
+        "hybrid[:POLICY][:depth=D][:below=RULE]"
     )
 
 

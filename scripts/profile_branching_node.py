@@ -37,7 +37,7 @@ def main() -> None:
             model.setParam(key, value)
         model.setParam("limits/nodes", args.nodes)
         rule = attach_branching(model, args.policy)
-        build, score = rule.builder, rule.policy.scores
+        build, score = rule.builder.extract, rule.policy.scores
 
         def timed_build(m, build=build):
             c, w = time.process_time(), time.perf_counter()
@@ -58,7 +58,7 @@ def main() -> None:
             cpu["plain graph"].append(time.process_time() - c)
             return out
 
-        rule.builder = timed_build
+        rule.builder.extract = timed_build
         rule.policy.scores = timed_score
         model.optimize()
         rule.policy.scores = score

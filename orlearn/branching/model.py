@@ -52,6 +52,17 @@ class Standardize(nn.Module):
         return (x - self.mean) / self.std
 
 
+class FixedScale(nn.Module):
+    """Multiplies by one scalar (a buffer set when a policy is loaded, not trained)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.ones(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale
+
+
 #: Edges per chunk of the gradient-free message pass: (chunk, emb) float32 blocks fit in L2
 #: (4,096 x 32 floats: 512 KB per block; 4,096 measured ~4 % faster than 8,192 on set cover).
 CHUNK_EDGES = 4096
@@ -65,16 +76,22 @@ class BipartiteConv(MessagePassing):
     The closing Linear is applied after the sum over a target's edges (a sum of affine maps is
     the affine map of the sum plus ``(degree - 1)`` biases): the same function at a fraction of
     the per-edge work, since ``left`` and ``right`` also run once per node, not once per edge.
-    A LayerNorm after the sum stands for Gasse's fixed post-convolution scaling.
+    After the sum, ``post="layer"`` applies a LayerNorm (orlearn's own policies), ``post="scale"``
+    Gasse's fixed post-convolution scaling (a scalar fitted on training data; published policies).
     """
 
-    def __init__(self, emb: int) -> None:
+    def __init__(self, emb: int, n_edge: int = N_EDGE_FEATURES, post: str = "layer") -> None:
         super().__init__(aggr="add")
         self.left = nn.Linear(emb, emb)  # target
-        self.edge = nn.Linear(N_EDGE_FEATURES, emb, bias=False)
+        self.edge = nn.Linear(n_edge, emb, bias=False)
         self.right = nn.Linear(emb, emb, bias=False)  # source
         self.final = nn.Linear(emb, emb)
-        self.post = nn.LayerNorm(emb)
+        if post == "layer":
+            self.post: nn.Module = nn.LayerNorm(emb)
+        elif post == "scale":
+            self.post = FixedScale()
+        else:
+            raise ValueError(f"unknown post-convolution normalisation {post!r}")
         self.out = nn.Sequential(nn.Linear(2 * emb, emb), nn.ReLU(), nn.Linear(emb, emb))
 
     def forward(
@@ -132,25 +149,31 @@ class BipartiteConv(MessagePassing):
 class BranchingGNN(nn.Module):
     """One logit per variable of a (batched) :class:`BipartiteData`."""
 
-    def __init__(self, emb: int = 64) -> None:
+    def __init__(
+        self,
+        emb: int = 64,
+        n_cons: int = N_CONS_FEATURES,
+        n_var: int = N_VAR_FEATURES,
+        n_edge: int = N_EDGE_FEATURES,
+        post: str = "layer",
+    ) -> None:
         super().__init__()
         self.emb = emb
-        self.norm_c = Standardize(N_CONS_FEATURES)
-        self.norm_v = Standardize(N_VAR_FEATURES)
-        self.norm_e = Standardize(N_EDGE_FEATURES)
-        self.embed_c = nn.Sequential(
-            nn.Linear(N_CONS_FEATURES, emb), nn.ReLU(), nn.Linear(emb, emb), nn.ReLU()
-        )
-        self.embed_v = nn.Sequential(
-            nn.Linear(N_VAR_FEATURES, emb), nn.ReLU(), nn.Linear(emb, emb), nn.ReLU()
-        )
-        self.conv_v_to_c = BipartiteConv(emb)
-        self.conv_c_to_v = BipartiteConv(emb)
+        # Feature counts and normalisation other than orlearn's own: published policies.
+        self._other = {"n_cons": n_cons, "n_var": n_var, "n_edge": n_edge, "post": post}
+        self.norm_c = Standardize(n_cons)
+        self.norm_v = Standardize(n_var)
+        self.norm_e = Standardize(n_edge)
+        self.embed_c = nn.Sequential(nn.Linear(n_cons, emb), nn.ReLU(), nn.Linear(emb, emb), nn.ReLU())
+        self.embed_v = nn.Sequential(nn.Linear(n_var, emb), nn.ReLU(), nn.Linear(emb, emb), nn.ReLU())
+        self.conv_v_to_c = BipartiteConv(emb, n_edge, post)
+        self.conv_c_to_v = BipartiteConv(emb, n_edge, post)
         self.head = nn.Sequential(nn.Linear(emb, emb), nn.ReLU(), nn.Linear(emb, 1, bias=False))
 
-    def hyperparameters(self) -> dict[str, int]:
-        """What :class:`BranchingGNN` needs to be rebuilt."""
-        return {"emb": self.emb}
+    def hyperparameters(self) -> dict[str, Any]:
+        """What :class:`BranchingGNN` needs to be rebuilt (defaults left out)."""
+        defaults = {"n_cons": N_CONS_FEATURES, "n_var": N_VAR_FEATURES, "n_edge": N_EDGE_FEATURES, "post": "layer"}
+        return {"emb": self.emb} | {k: v for k, v in self._other.items() if v != defaults[k]}
 
     def normalization(self) -> dict[str, torch.Tensor]:
         """The standardisation statistics, for the policy file's ``extra``."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -112,10 +112,31 @@ class Observation:
         return int(self.cons_features.shape[0])
 
 
+class ObservationFunction(Protocol):
+    """What a branching rule asks of a feature set (Ecole's observation-function shape).
+
+    ``before_reset(model)`` at the start of a solve (drop what was cached), ``extract(model)`` at
+    a node with a solved LP. ``name`` tells feature sets apart ("orlearn", "ecole").
+    """
+
+    name: str
+
+    def before_reset(self, model: Any) -> None: ...
+
+    def extract(self, model: Any) -> Observation: ...
+
+
 class ObservationBuilder:
-    """Builds :class:`Observation` objects for one model during one solve, caching the edges."""
+    """orlearn's own features (``FEATURE_VERSION``) as an :class:`ObservationFunction`; one per
+    solve, caching the edges while the LP rows stay the same."""
+
+    name = "orlearn"
 
     def __init__(self) -> None:
+        self.before_reset(None)
+
+    def before_reset(self, model: Any) -> None:
+        """Forget the edges cached from a previous solve."""
         self._row_key: tuple[int, ...] | None = None
         self._prev_edges: list[list[float]] | None = None
         self._edge_index: np.ndarray | None = None
@@ -124,6 +145,9 @@ class ObservationBuilder:
         self._obj_norm = 1.0
 
     def __call__(self, model: Any) -> Observation:
+        return self.extract(model)
+
+    def extract(self, model: Any) -> Observation:
         """The observation at the current node; requires a solved LP (called from a Branchrule)."""
         # PySCIPOpt returns the features as lists of lists (one per LP column, row and nonzero):
         # enough allocations to trigger the cyclic garbage collector, whose full passes cost

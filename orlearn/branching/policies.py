@@ -31,9 +31,9 @@ def shipped_policies() -> list[str]:
 
 
 def is_policy_spec(spec: str | Path) -> bool:
-    """True for ``gnn``, ``gnn:NAME`` and any path ending in ``.pt``."""
+    """True for ``gnn``, ``gnn:NAME`` and any path ending in ``.pt`` or ``.pkl`` (rl2branch)."""
     s = str(spec)
-    return s == "gnn" or s.startswith("gnn:") or s.endswith(".pt")
+    return s == "gnn" or s.startswith("gnn:") or s.endswith((".pt", ".pkl"))
 
 
 def resolve_policy_path(spec: str | Path) -> Path:

@@ -18,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import pyscipopt as scip
 
-from orlearn.branching.observation import FEATURE_VERSION, Observation, ObservationBuilder
+from orlearn.branching.observation import (
+    FEATURE_VERSION,
+    Observation,
+    ObservationBuilder,
+    ObservationFunction,
+)
 from orlearn.branching.policies import resolve_policy_path
 from orlearn.errors import OrlearnError
 
@@ -47,6 +52,10 @@ class BranchingPolicy:
     def name(self) -> str:
         return self.path.stem
 
+    def observation_function(self) -> ObservationFunction:
+        """A fresh observation function of the features this policy reads."""
+        return ObservationBuilder()
+
     def scores(self, obs: Observation) -> Any:
         """Logits (torch, float32) of ``obs``'s candidates; call under ``torch.inference_mode``
         (or ``torch.no_grad``)."""
@@ -64,14 +73,15 @@ class BranchingPolicy:
 
 
 def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy) -> BranchingPolicy | RLBranchingPolicy:
-    """Load ``gnn`` (shipped default), ``gnn:NAME`` (shipped) or a ``.pt`` file: an imitation
-    policy, or a ReviBranch policy for a file of kind ``branching-rl``. A hybrid spec
-    (``hybrid[:POLICY][:depth=D][:below=RULE]``, see :mod:`orlearn.branching.hybrid`) is parsed
-    and loads the policy it names.
+    """Load ``gnn`` (shipped default), ``gnn:NAME`` (shipped) or a file: an orlearn imitation
+    policy, a ReviBranch policy (kind ``branching-rl``), or a published rl2branch state dict
+    (``il.pkl``, see :mod:`orlearn.branching.published`), told apart by their contents. A hybrid
+    spec (``hybrid[:POLICY][:depth=D][:below=RULE]``, see :mod:`orlearn.branching.hybrid`) is
+    parsed and loads the policy it names.
 
-    Raises :class:`~orlearn.errors.PolicyFileError` for a missing, corrupted or mismatched file
-    (another kind, another feature version), OrlearnError for a malformed hybrid spec. Loaded
-    policies are cached per file.
+    Raises :class:`~orlearn.errors.PolicyFileError` for a missing, corrupted, unrecognised or
+    mismatched file (another kind, another feature version), OrlearnError for a malformed hybrid
+    spec. Loaded policies are cached per file.
     """
     from orlearn.branching.hybrid import is_hybrid_spec, parse_hybrid_spec
     from orlearn.branching.revibranch.policy import KIND as RL_KIND
@@ -82,13 +92,23 @@ def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy
     if is_hybrid_spec(spec):
         spec = parse_hybrid_spec(spec).policy
     from orlearn.branching.model import BranchingGNN
+    from orlearn.branching.published import is_rl2branch_state_dict, load_rl2branch_policy
     from orlearn.errors import PolicyFileError
+    from orlearn.policy_file import FORMAT as POLICY_FORMAT
     from orlearn.policy_file import load_policy
 
     path = resolve_policy_path(spec).resolve()
     key = (str(path), path.stat().st_mtime_ns)
     if key in _CACHE:
         return _CACHE[key]
+    payload = _read_torch_file(path)
+    if is_rl2branch_state_dict(payload):
+        _CACHE[key] = load_rl2branch_policy(path, payload)
+        return _CACHE[key]
+    if not (isinstance(payload, dict) and payload.get("format") == POLICY_FORMAT):
+        raise PolicyFileError(
+            f"{path} is neither an orlearn policy file nor an rl2branch GCNN state dict (il.pkl)"
+        )
     if load_policy(path).kind == RL_KIND:  # trained by `orlearn train branching-rl`
         _CACHE[key] = load_rl_policy(path)
         return _CACHE[key]
@@ -106,6 +126,21 @@ def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy
     return policy
 
 
+def _read_torch_file(path: Path) -> Any:
+    """A torch file's contents (tensors and plain containers only: no code runs)."""
+    import torch
+
+    from orlearn.errors import PolicyFileError
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a bad file; all mean the same here
+        raise PolicyFileError(
+            f"{path} is not a readable policy file ({type(exc).__name__}): expected an orlearn "
+            "policy or an rl2branch GCNN state dict (il.pkl)"
+        ) from exc
+
+
 class GuardedBranchrule(scip.Branchrule):
     """What every learned rule shares: a node where anything fails (no LP solution, an
     exception, ...) goes to SCIP's next rule (DIDNOTRUN) and is counted by reason, so a policy
@@ -120,13 +155,17 @@ class GuardedBranchrule(scip.Branchrule):
         self._torch = torch  # kept: exitsol may run while Python shuts down (no imports then)
         self.policy = policy
         self.threads = threads
-        self.builder = ObservationBuilder()
+        # The features the policy was trained on (orlearn's own, or Ecole's for published ones).
+        self.builder: ObservationFunction = (
+            policy.observation_function() if isinstance(policy, BranchingPolicy) else ObservationBuilder()
+        )
         self.calls = 0
         self.learned_calls = 0
         self.fallbacks: Counter[str] = Counter()
         self._torch_threads: int | None = None
 
     def branchinitsol(self) -> None:
+        self.builder.before_reset(self.model)  # a new solve: nothing cached is valid
         if self._torch_threads is None:
             self._torch_threads = self._torch.get_num_threads()
 
@@ -162,7 +201,7 @@ class GuardedBranchrule(scip.Branchrule):
         model = self.model
         if model.getLPSolstat() != scip.SCIP_LPSOLSTAT.OPTIMAL:
             return self._fallback("no_lp")
-        obs = self.builder(model)
+        obs = self.builder.extract(model)
         if len(obs.candidate_vars) == 0:
             return self._fallback("no_candidates")
         if (obs.candidates < 0).any() or (obs.candidates >= obs.n_vars).any():
@@ -237,10 +276,11 @@ def attach_branching(
 ) -> LearnedBranchrule | RevivedBranchrule:
     """Include a learned branching rule in ``model`` (before ``optimize``) and return it.
 
-    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, a hybrid spec
-    (``hybrid[:POLICY][:depth=D][:below=RULE]``, see :mod:`orlearn.branching.hybrid`) or a
-    loaded :class:`BranchingPolicy`. ``threads``: torch threads for inference. ``maxdepth``:
-    SCIP calls the rule at depths ``0..maxdepth`` only (-1: everywhere). Read ``rule.stats()``
+    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, a published rl2branch
+    ``il.pkl`` path, a hybrid spec (``hybrid[:POLICY][:depth=D][:below=RULE]``, see
+    :mod:`orlearn.branching.hybrid`) or a loaded :class:`BranchingPolicy`. ``threads``: torch
+    threads for inference. ``maxdepth``: SCIP calls the rule at depths ``0..maxdepth`` only
+    (-1: everywhere). Read ``rule.stats()``
     after the solve for the learned decisions and fallbacks.
     """
     from orlearn.branching.hybrid import attach_hybrid, is_hybrid_spec

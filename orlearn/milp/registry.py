@@ -96,6 +96,37 @@ def _d(name: str, generator: str, description: str, **params: Any) -> Distributi
 
 
 _SIZES = ("small", "medium", "large")
+_RL2BRANCH_SRC = "the training distribution of rl2branch's published policies (Scavuzzo et al. 2022)"
+#: The five classes of lascavana/rl2branch (01_generate_instances.py), named DOMAIN/rl2branch.
+_RL2BRANCH = [
+    _d(
+        "setcover/rl2branch", "setcover",
+        f"set cover, 400 rows x 750 columns, density 0.05: {_RL2BRANCH_SRC}",
+        n_rows=400, n_cols=750, density=0.05, max_cost=100,
+    ),
+    _d(
+        "cauctions/rl2branch", "cauctions",
+        f"combinatorial auction, 100 items / 500 bids (as cauctions/small): {_RL2BRANCH_SRC}",
+        n_items=100, n_bids=500, add_item_prob=0.7,
+    ),
+    _d(
+        "indset/rl2branch", "indset",
+        f"max independent set, Barabasi-Albert 500 nodes, affinity 4 (as indset/small): {_RL2BRANCH_SRC}",
+        n_nodes=500, graph="barabasi_albert", affinity=4, edge_prob=0.0,
+    ),
+    _d(
+        "mknapsack/rl2branch", "mknapsack",
+        f"multiple knapsack, 100 items, 6 knapsacks, weights 10..19: {_RL2BRANCH_SRC}",
+        n_items=100, n_knapsacks=6, min_weight=10, max_weight=19, scheme="weakly_correlated",
+        profit_below=10,
+    ),
+    _d(
+        "ufacilities/rl2branch", "facility",
+        f"capacitated facility location with unsplittable (binary) supply, 35 customers / "
+        f"35 facilities, capacity ratio 5: {_RL2BRANCH_SRC}",
+        n_customers=35, n_facilities=35, ratio=5.0, assignment="binary",
+    ),
+]  # fmt: skip
 _DISTRIBUTIONS: list[Distribution] = [
     *(
         _d(
@@ -189,6 +220,7 @@ _DISTRIBUTIONS: list[Distribution] = [
         max_weight=20,
         scheme="weakly_correlated",
     ),
+    *_RL2BRANCH,
     _d(
         "mknapsack/medium",
         "mknapsack",

@@ -53,14 +53,14 @@ def test_failures_fall_back_to_scip_and_are_counted(tiny, random_policy, kind, r
 def test_candidate_missing_from_graph_falls_back(tiny, random_policy):
     model = tiny.configure(tiny.setcover(2))
     rule = attach_branching(model, random_policy)
-    build = rule.builder
+    build = rule.builder.extract
 
     def shifted(m):
         obs = build(m)
         obs.candidates = obs.candidates + obs.n_vars  # no such column
         return obs
 
-    rule.builder = shifted
+    rule.builder.extract = shifted
     model.optimize()
     assert model.getStatus() == "optimal"
     assert rule.stats()["fallback_reasons"] == {"candidate_missing": rule.stats()["calls"]}

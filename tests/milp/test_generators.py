@@ -94,3 +94,37 @@ def test_indset_solution_is_independent():
     assert covered == {frozenset(e) for e in g.edges}
     for k in cliques:
         assert nx.subgraph(g, k).number_of_edges() == len(k) * (len(k) - 1) // 2
+
+
+RL2BRANCH_SHAPES = {  # (variables, constraints) of lascavana/rl2branch's classes
+    "setcover/rl2branch": (750, 400),
+    "cauctions/rl2branch": (500, None),  # one row per item with bids, plus bidders' dummy items
+    "indset/rl2branch": (500, None),  # one row per clique of the cover
+    "mknapsack/rl2branch": (600, 106),
+    "ufacilities/rl2branch": (35 * 35 + 35, 35 + 35 + 1 + 35 * 35),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RL2BRANCH_SHAPES))
+def test_rl2branch_distributions_are_seeded_and_have_its_shapes(name):
+    d = get_distribution(name)
+    seed = d.seed_for("test", 0)
+    a, b, c = d.sample(seed), d.sample(seed), d.sample(seed + 1)
+    assert digest(a) == digest(b) != digest(c)
+    n_vars, n_conss = RL2BRANCH_SHAPES[name]
+    assert a.getNVars() == n_vars
+    assert n_conss is None or a.getNConss() == n_conss
+    assert all(v.vtype() == "BINARY" for v in a.getVars())
+
+
+def test_rl2branch_mknapsack_ranges():
+    m = get_distribution("mknapsack/rl2branch").sample(5)
+    weights = {}
+    for cons in m.getConss():
+        if cons.name.startswith("capacity"):
+            weights = {v.split("_")[0]: w for v, w in m.getValsLinear(cons).items()}
+            break
+    profits = {v.name.split("_")[0]: v.getObj() for v in m.getVars()}
+    assert weights and 10 <= min(weights.values()) and max(weights.values()) <= 19
+    for item, w in weights.items():
+        assert max(w - 10, 1) <= profits[item] <= w + 9

@@ -9,7 +9,9 @@ capacities s_j ~ U{10..160}, then scaled so that total capacity = ``ratio`` x to
 costs f_j = U{100..110} * sqrt(s_j) + U{0..90} (before scaling s_j); transportation cost
 c_ij = 10 * d_i * euclidean distance. Model: min sum c_ij x_ij + sum f_j y_j s.t.
 sum_j x_ij >= 1 (serve customer i), sum_i d_i x_ij <= s_j y_j, sum_j s_j y_j >= sum_i d_i,
-x_ij <= y_j (tightening), x_ij in [0, 1] continuous, y_j binary.
+x_ij <= y_j (tightening), x_ij in [0, 1] continuous, y_j binary. ``assignment="binary"`` makes
+x_ij binary: unsplittable supply, each customer served by one facility (the "ufacilities" class of
+Scavuzzo et al., NeurIPS 2022, lascavana/rl2branch: 35 customers, 35 facilities, ratio 5).
 """
 
 from __future__ import annotations
@@ -27,8 +29,13 @@ def build(
     n_customers: int = 100,
     n_facilities: int = 100,
     ratio: float = 5.0,
+    assignment: str = "continuous",
 ) -> pyscipopt.Model:
-    """Draw one capacitated facility location instance."""
+    """Draw one capacitated facility location instance; ``assignment`` "continuous" (split
+    supply) or "binary" (unsplittable)."""
+    if assignment not in ("continuous", "binary"):
+        raise ValueError(f"unknown assignment {assignment!r}; choose continuous or binary")
+    x_type = "C" if assignment == "continuous" else "B"
     cust = rng.random((n_customers, 2))
     fac = rng.random((n_facilities, 2))
     demands = rng.integers(5, 36, size=n_customers)
@@ -45,7 +52,7 @@ def build(
     y = [model.addVar(name=f"y{j}", vtype="B", obj=float(fixed[j])) for j in range(n_facilities)]
     x = [
         [
-            model.addVar(name=f"x{i}_{j}", vtype="C", lb=0.0, ub=1.0, obj=float(trans[i, j]))
+            model.addVar(name=f"x{i}_{j}", vtype=x_type, lb=0.0, ub=1.0, obj=float(trans[i, j]))
             for j in range(n_facilities)
         ]
         for i in range(n_customers)
