@@ -128,3 +128,32 @@ def test_network_branchings_update_pseudocosts(tiny, random_policy):
 
 def seen_first(records, where):
     return next((d, costs) for d, costs in records if where(d))
+
+
+def test_pyomo_takes_a_hybrid_policy(random_policy):
+    import pyomo.environ as pyo
+
+    import orlearn.pyomo  # noqa: F401 - registers SolverFactory("orlearn")
+
+    def knapsack():
+        w = [23, 31, 29, 44, 53, 38, 63, 85, 89, 82, 17, 41, 57, 60, 12]
+        p = [92, 57, 49, 68, 60, 43, 67, 84, 87, 72, 22, 50, 60, 71, 15]
+        m = pyo.ConcreteModel()
+        m.x = pyo.Var(range(len(w)), domain=pyo.Binary)
+        m.obj = pyo.Objective(expr=sum(p[j] * m.x[j] for j in m.x), sense=pyo.maximize)
+        m.cap = pyo.Constraint(expr=sum(w[j] * m.x[j] for j in m.x) <= 300)
+        m.cap2 = pyo.Constraint(expr=sum((j % 4 + 1) * m.x[j] for j in m.x) <= 17)
+        return m
+
+    options = {"presolving/maxrounds": 0, "separating/maxroundsroot": 0}
+    model = knapsack()
+    results = pyo.SolverFactory("orlearn", policy=f"hybrid:{random_policy}:depth=1").solve(
+        model, options=options
+    )
+    reference = knapsack()
+    orlearn.pyomo.solve(reference, policy=None, params=options)
+    assert results.solver.termination_condition == pyo.TerminationCondition.optimal
+    assert pyo.value(model.obj) == pytest.approx(pyo.value(reference.obj))
+    assert results.solver.branching_stats["policy"] == random_policy.stem  # the hybrid's network
+    with pytest.raises(OrlearnError, match="unknown option 'deep'"):
+        pyo.SolverFactory("orlearn", policy="hybrid:deep=1").solve(knapsack())
