@@ -1,12 +1,13 @@
 """Choose the hybrid rule's depth cut-off by measurement (validation instances, SCIP defaults).
 
-    .venv/bin/python scripts/hybrid_cutoff.py [--classes setcover cauctions] [-n 5]
-        [--depths 2 4 6 8 12] [--policy gnn] [--settings default] [--time-limit 120]
-        [--out runs/branching/hybrid_cutoff]
+    .venv/bin/python scripts/hybrid_cutoff.py [--classes setcover cauctions:4] [-n 5]
+        [--depths 2 4 6 8 12] [--below pscost] [--policy gnn] [--settings default]
+        [--time-limit 120] [--out runs/branching/hybrid_cutoff]
 
-Solves ``n`` instances of each class's small distribution from the registry's *valid* split
-(never the test split the benchmark reports on) with ``hybrid:POLICY:depth=D`` for every D,
-plus relpscost and (``--anchors``) pscost and the plain network, one solve at a time on SCIP's CPU clock
+Solves ``n`` instances (``CLASS:N``: N for that class) of each class's small distribution from
+the registry's *valid* split (never the test split the benchmark reports on) with
+``hybrid:POLICY:depth=D:below=RULE`` for every D and RULE, plus relpscost and
+(``--anchors``) pscost and the plain network, one solve at a time on SCIP's CPU clock
 (resumable JSONL per class). Prints, per class and over all classes, the 1-shifted geometric
 mean of solving CPU seconds of each rule and its ratio to relpscost, and the depth with the
 smallest mean over all classes (the rule's default, ``orlearn.branching.hybrid.DEFAULT_DEPTH``).
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--classes", nargs="+", default=["setcover", "cauctions"])
     ap.add_argument("-n", type=int, default=5, help="validation instances per class")
     ap.add_argument("--depths", nargs="+", type=int, default=[2, 4, 6, 8, 12])
+    ap.add_argument("--below", nargs="+", default=["pscost"], help="SCIP rules below the cut-off")
     ap.add_argument("--policy", default="gnn", help="the network (a learned-rule spec)")
     ap.add_argument("--anchors", nargs="+", default=["relpscost", "pscost", "network"],
                     help="rules run beside the hybrids ('network': the policy on its own); "
@@ -38,14 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("runs/branching/hybrid_cutoff"))
     args = ap.parse_args(argv)
 
-    hybrids = [f"hybrid:{args.policy}:depth={d}" for d in args.depths]
+    hybrids = [f"hybrid:{args.policy}:depth={d}:below={b}" for b in args.below for d in args.depths]
     anchors = [args.policy if a == "network" else a for a in args.anchors if a != "relpscost"]
     rules = ["relpscost", *anchors, *hybrids]
     clock = {"params": {"timing/clocktype": 1}, "timeout_margin": 3.0 * args.time_limit}
     logs: dict[str, list[float]] = {rule: [] for rule in rules}  # log(time + shift) per solve
     lines = []
-    for cls in args.classes:
-        instances = resolve_instances([f"{cls}/small"], n=args.n, split="valid")
+    for spec in args.classes:
+        cls, _, count = spec.partition(":")
+        instances = resolve_instances([f"{cls}/small"], n=int(count or args.n), split="valid")
         results = solve_batch(
             instances, rules, settings=args.settings, time_limit=args.time_limit,
             output=args.out / f"{cls}_small_{args.settings}.jsonl", **clock,

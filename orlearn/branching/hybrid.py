@@ -2,12 +2,13 @@
 
 A network's decision costs a few milliseconds (observation + inference), which pays where a
 decision matters most and where SCIP's own rules know least: at shallow depths, before any
-pseudocost is reliable. Deeper down, SCIP's pseudo-cost rule decides in microseconds. The
-pseudocosts it uses are seeded by the network's branchings: SCIP updates a variable's pseudocost
-from the LP gains of the children of every branching on it, whichever rule made that branching
-(``SCIPbranchVar`` records a branching bound change; the children's LP solves update the
-history), so the pseudo-cost rule starts below the cut-off from the network's observations
-instead of from nothing (tested in ``tests/branching/test_hybrid.py``).
+pseudocost is reliable, where relpscost strong-branches on many candidates. Deeper down, SCIP's
+pseudocost-based rules decide. The pseudocosts they use are seeded by the network's branchings:
+SCIP updates a variable's pseudocost from the LP gains of the children of every branching on it,
+whichever rule made that branching (``SCIPbranchVar`` records a branching bound change; the
+children's LP solves update the history), so below the cut-off pscost starts from the network's
+observations instead of from nothing, and relpscost counts them towards its reliability
+threshold (tested in ``tests/branching/test_hybrid.py``).
 
 Spec grammar (the ``policy`` / ``-b`` argument)::
 
@@ -17,8 +18,9 @@ Spec grammar (the ``policy`` / ``-b`` argument)::
 ``gnn``); ``depth=D`` (an integer >= 0, default :data:`DEFAULT_DEPTH`) makes the network branch
 at depths 0..D only (SCIP's ``maxdepth`` of the rule: it is not even called deeper);
 ``below=RULE`` names the SCIP rule that branches deeper down and wherever the network declines
-a node (default ``pscost``). Examples: ``hybrid``, ``hybrid:gnn:setcover:depth=6``,
-``hybrid:my_policy.pt:depth=4:below=relpscost``.
+a node (default ``relpscost``, whose reliability counts include the network's branchings, so it
+strong-branches less; ``pscost`` never strong-branches). Examples: ``hybrid``, ``hybrid:gnn:setcover:depth=6``,
+``hybrid:my_policy.pt:depth=4:below=pscost``.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ if TYPE_CHECKING:
     import pyscipopt as scip
 
 PREFIX = "hybrid"
-#: Deepest node the network branches at by default; chosen by ``scripts/hybrid_cutoff.py``
-#: (docs/branching.md, "Hybrid rule").
-DEFAULT_DEPTH = 6
-DEFAULT_BELOW = "pscost"
+#: Deepest node the network branches at, and SCIP's rule below it, by default: the best of
+#: depths 1/3/5 x pscost/relpscost under SCIP's default settings in ``scripts/hybrid_cutoff.py``
+#: (validation instances; docs/branching.md, "Hybrid rule").
+DEFAULT_DEPTH = 1
+DEFAULT_BELOW = "relpscost"
 DEFAULT_POLICY = "gnn"
 _KEYS = ("depth", "below")
 

@@ -77,7 +77,7 @@ def test_network_only_down_to_the_cutoff_then_pscost(tiny, random_policy, monkey
     depth = 2
     model = tiny.configure(tiny.setcover(2))
     rule = attach_branching(model, f"hybrid:{random_policy}:depth={depth}")
-    assert model.getParam("branching/pscost/priority") == PRIORITY - 1
+    assert model.getParam(f"branching/{DEFAULT_BELOW}/priority") == PRIORITY - 1
     depths: list[int] = []
     scores = rule.policy.scores
 
