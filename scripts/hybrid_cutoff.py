@@ -8,9 +8,11 @@ Solves ``n`` instances (``CLASS:N``: N for that class) of each class's small dis
 the registry's *valid* split (never the test split the benchmark reports on) with
 ``hybrid:POLICY:depth=D:below=RULE`` for every D and RULE, plus relpscost and
 (``--anchors``) pscost and the plain network, one solve at a time on SCIP's CPU clock
-(resumable JSONL per class). Prints, per class and over all classes, the 1-shifted geometric
-mean of solving CPU seconds of each rule and its ratio to relpscost, and the depth with the
-smallest mean over all classes (the rule's default, ``orlearn.branching.hybrid.DEFAULT_DEPTH``).
+(resumable JSONL per class: a rerun only reports). Prints a markdown table (also written to
+``OUT/cutoff_SETTINGS.md``): per class, each rule's 1-shifted geometric mean of solving CPU
+seconds, 10-shifted geometric mean of nodes and time ratio to relpscost, and over all classes
+the geometric mean of per-instance (time + 1) / (relpscost time + 1); then the hybrid with the
+smallest such mean (the rule's default, ``orlearn.branching.hybrid.DEFAULT_DEPTH``).
 """
 
 from __future__ import annotations
@@ -44,38 +46,47 @@ def main(argv: list[str] | None = None) -> int:
     anchors = [args.policy if a == "network" else a for a in args.anchors if a != "relpscost"]
     rules = ["relpscost", *anchors, *hybrids]
     clock = {"params": {"timing/clocktype": 1}, "timeout_margin": 3.0 * args.time_limit}
-    logs: dict[str, list[float]] = {rule: [] for rule in rules}  # log(time + shift) per solve
-    lines = []
+    logs: dict[str, list[float]] = {rule: [] for rule in rules}  # log ratio to relpscost
+    columns: list[str] = []
+    cells: dict[str, list[str]] = {rule: [] for rule in rules}
+    notes = []
     for spec in args.classes:
         cls, _, count = spec.partition(":")
         instances = resolve_instances([f"{cls}/small"], n=int(count or args.n), split="valid")
         results = solve_batch(
             instances, rules, settings=args.settings, time_limit=args.time_limit,
-            output=args.out / f"{cls}_small_{args.settings}.jsonl", **clock,
+            output=args.out / f"{cls}_small_{args.settings}.jsonl", progress=False, **clock,
         )  # fmt: skip
         optima = _optimum_disagreements(results)
-        rows = {row.rule: row for row in summarize(results, rules)}
-        base = rows["relpscost"].time
-        cells = [f"{rule} {rows[rule].time:.2f} s ({rows[rule].time / base:.2f})" for rule in rules]
-        lines.append(f"{cls}/small ({len(instances)} valid instances): " + ", ".join(cells))
         if optima:
-            lines.append(f"  different optimal values on: {', '.join(optima)}")
+            notes.append(f"{cls}/small: different optimal values on {', '.join(optima)}")
+        rows = {row.rule: row for row in summarize(results, rules)}
+        base = rows["relpscost"]
+        columns.append(f"{cls}/small ({base.instances}): time / nodes (x relpscost)")
+        for rule in rules:
+            row = rows[rule]
+            cells[rule].append(f"{row.time:.2f} s / {row.nodes:.0f} ({row.time / base.time:.2f})")
+        ref = {r.instance: _time(r) for r in results if r.rule == "relpscost"}
         for r in results:
-            solved_time = r.solving_time if r.solved else (r.time_limit or r.solving_time)
             # Ratio to relpscost per instance, so that the classes weigh alike in the overall mean.
-            ref = next(x for x in results if x.instance == r.instance and x.rule == "relpscost")
-            ref_time = ref.solving_time if ref.solved else (ref.time_limit or ref.solving_time)
-            logs[r.rule].append(math.log((solved_time + TIME_SHIFT) / (ref_time + TIME_SHIFT)))
+            logs[r.rule].append(math.log((_time(r) + TIME_SHIFT) / (ref[r.instance] + TIME_SHIFT)))
     overall = {rule: math.exp(sum(v) / len(v)) for rule, v in logs.items() if v}
-    lines.append(
-        "all classes, geometric mean of per-instance (time + 1) / (relpscost time + 1): "
-        + ", ".join(f"{rule} {ratio:.3f}" for rule, ratio in overall.items())
-    )
+    lines = [
+        "| rule | " + " | ".join(columns) + " | all: geometric mean of (time + 1) / (relpscost + 1) |",
+        "|---" * (len(columns) + 2) + "|",
+    ]
+    for rule in rules:
+        lines.append(f"| `{rule}` | " + " | ".join(cells[rule]) + f" | {overall[rule]:.3f} |")
     best = min(hybrids, key=lambda rule: overall[rule])
-    lines.append(f"best cut-off: {best}")
+    lines += ["", f"Best cut-off: `{best}`.", *notes]
     print("\n".join(lines))
     (args.out / f"cutoff_{args.settings}.md").write_text("\n".join(lines) + "\n")
     return 0
+
+
+def _time(result) -> float:
+    """Solving CPU seconds; a solve that did not finish counts with its time limit."""
+    return result.solving_time if result.solved else (result.time_limit or result.solving_time)
 
 
 def _optimum_disagreements(results: list, tol: float = 1e-6) -> list[str]:
