@@ -34,6 +34,7 @@ import argparse
 import json
 import math
 import os
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 sections.append(text)
 
     targets = _targets(summary_json)
+    sections.insert(0, _overview(summary_json))
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     (args.out / "summary.json").write_text(
         json.dumps({"config": config, "results": summary_json, "targets": targets}, indent=2,
@@ -297,6 +299,29 @@ def _per_node_note(results: list, per_node: dict[str, dict[str, float]], clock: 
         parts.append(f"{label(rule)} {ms:.1f}{extra}")
     head = f"\nSolving ms per node ({clock} clock; observation and inference: wall): "
     return head + ", ".join(parts) + "\n" if parts else ""
+
+
+def _overview(summary: dict) -> str:
+    """One table over every class, size and settings: each rule's time / nodes (1-shifted and
+    10-shifted geometric means) and the best learned rule's ratios to relpscost and pscost."""
+    def generic(rule: str) -> str:  # one column for every class's il.pkl
+        return re.sub(r"rl2branch:[^/]+/il\.pkl", "il.pkl", rule)
+
+    rules = list(dict.fromkeys(generic(row["rule"]) for e in summary.values() for row in e["rows"]))
+    head = ["class", "settings", "n", *rules, "best learned", "x relpscost", "x pscost"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for key, entry in summary.items():
+        dist, settings = key.split(" ")
+        rows = {generic(row["rule"]): row for row in entry["rows"]}
+        n = max((row["instances"] for row in rows.values()), default=0)
+        cells = [f"{rows[r]['time']:.2f} s / {rows[r]['nodes']:.0f}" if r in rows else "-"
+                 for r in rules]  # fmt: skip
+        ratios = {generic(r): v for r, v in entry.get("time ratios", {}).items()}
+        best = min(ratios, key=lambda r: ratios[r].get("relpscost", math.inf)) if ratios else None
+        relps = f"{ratios[best]['relpscost']:.2f}" if best and "relpscost" in ratios[best] else "-"
+        ps = f"{ratios[best]['pscost']:.2f}" if best and "pscost" in ratios[best] else "-"
+        lines.append("| " + " | ".join([dist, settings, str(n), *cells, best or "-", relps, ps]) + " |")
+    return "### Overview (time: 1-shifted geometric mean of solving seconds / nodes: 10-shifted)\n\n" + "\n".join(lines) + "\n"
 
 
 #: Targets per settings on the small classes: (time ratio bound to relpscost, bound to pscost or
