@@ -280,8 +280,8 @@ def attach_branching(
     ``il.pkl`` path, a hybrid spec (``hybrid[:POLICY][:depth=D][:below=RULE]``, see
     :mod:`orlearn.branching.hybrid`) or a loaded :class:`BranchingPolicy`. ``threads``: torch
     threads for inference. ``maxdepth``: SCIP calls the rule at depths ``0..maxdepth`` only
-    (-1: everywhere). Read ``rule.stats()``
-    after the solve for the learned decisions and fallbacks.
+    (-1: everywhere). Read ``rule.stats()`` after the solve for the learned decisions and
+    fallbacks.
     """
     from orlearn.branching.hybrid import attach_hybrid, is_hybrid_spec
     from orlearn.branching.memory import reuse_freed_memory

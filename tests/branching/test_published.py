@@ -1,5 +1,6 @@
 """Published rl2branch policies: key layout, exact logits, loading through attach_branching."""
 
+import json
 import os
 from pathlib import Path
 
@@ -163,3 +164,23 @@ def test_real_il_pkl_scores_a_node(problem, tiny):
     model.optimize()
     assert not spy.errors, spy.errors
     assert scores and all(np.isfinite(s).all() and s.std() > 0 for s in scores)
+
+
+def test_solve_cli_detects_the_format_and_refuses_other_files(tmp_path, market_split, capsys):
+    from orlearn.cli import main
+
+    market_split(tmp_path / "tiny.mps", 2, 12, 0)  # needs branching under any settings
+    policy = tmp_path / "setcover" / "il.pkl"
+    policy.parent.mkdir()
+    torch.save(synthetic_state(5), policy)
+    out = tmp_path / "r.jsonl"
+    argv = ["solve", str(tmp_path / "tiny.mps"), "-b", str(policy), "--time-limit", "60", "-o", str(out), "-q"]
+    assert main(argv) == 0
+    (record,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert record["status"] == "optimal" and record["branching_stats"]["learned_calls"] > 0
+    junk = tmp_path / "junk.pkl"
+    junk.write_bytes(b"\x80\x04not a policy")
+    capsys.readouterr()
+    assert main(["solve", str(tmp_path / "tiny.mps"), "-b", str(junk), "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("orlearn: error:") and "\n" not in err and "rl2branch" in err
