@@ -186,10 +186,11 @@ def run(dist_name: str, args: argparse.Namespace) -> dict:
         "first": args.first,
         "instances": args.instances,
         "nodes": len(records),
-        "top1": float(np.mean([r["top1"] for r in records])),
-        "top5": float(np.mean([r["top5"] for r in records])),
-        "random_top1": float(np.mean([1.0 / r["cands"] for r in records])),
-        "mean_candidates": float(np.mean([r["cands"] for r in records])),
+        # NaN (written as NaN in the JSON line) when no node was sampled.
+        "top1": float(np.mean([r["top1"] for r in records])) if records else float("nan"),
+        "top5": float(np.mean([r["top5"] for r in records])) if records else float("nan"),
+        "random_top1": float(np.mean([1.0 / r["cands"] for r in records])) if records else float("nan"),
+        "mean_candidates": float(np.mean([r["cands"] for r in records])) if records else float("nan"),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     if args.save:
@@ -198,7 +199,7 @@ def run(dist_name: str, args: argparse.Namespace) -> dict:
         args.save.mkdir(parents=True, exist_ok=True)
         with (args.save / f"{dist_name.replace('/', '_')}.pkl").open("wb") as f:
             pickle.dump(kept, f)
-    if args.stats:
+    if args.stats and records:
         result["feature_table"] = _feature_table(policy, stats)
     return result
 
@@ -270,7 +271,10 @@ def report(files: list[Path]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for (dist, policy, settings, prob), rs in sorted(groups.items()):
+        rs = [r for r in rs if r["nodes"] > 0]  # a run whose instances never asked the expert
         n = sum(r["nodes"] for r in rs)
+        if n == 0:
+            continue
         mean = {k: sum(r[k] * r["nodes"] for r in rs) / n for k in ("top1", "top5", "random_top1")}
         lines.append(
             f"| {dist} | {policy} | {settings} | {prob:g} | {sum(r['instances'] for r in rs)} | {n} "

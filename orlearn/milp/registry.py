@@ -116,9 +116,9 @@ _RL2BRANCH = [
     ),
     _d(
         "mknapsack/rl2branch", "mknapsack",
-        f"multiple knapsack, 100 items, 6 knapsacks, weights 10..19: {_RL2BRANCH_SRC}",
-        n_items=100, n_knapsacks=6, min_weight=10, max_weight=19, scheme="weakly_correlated",
-        profit_below=10,
+        f"multiple knapsack, 100 items, 6 knapsacks, weights 10..19, profits = weights (subset sum): "
+        f"{_RL2BRANCH_SRC}",
+        n_items=100, n_knapsacks=6, min_weight=10, max_weight=19, scheme="subset_sum",
     ),
     _d(
         "ufacilities/rl2branch", "facility",

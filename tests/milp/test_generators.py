@@ -117,14 +117,10 @@ def test_rl2branch_distributions_are_seeded_and_have_its_shapes(name):
     assert all(v.vtype() == "BINARY" for v in a.getVars())
 
 
-def test_rl2branch_mknapsack_ranges():
+def test_rl2branch_mknapsack_is_subset_sum():
     m = get_distribution("mknapsack/rl2branch").sample(5)
-    weights = {}
-    for cons in m.getConss():
-        if cons.name.startswith("capacity"):
-            weights = {v.split("_")[0]: w for v, w in m.getValsLinear(cons).items()}
-            break
-    profits = {v.name.split("_")[0]: v.getObj() for v in m.getVars()}
-    assert weights and 10 <= min(weights.values()) and max(weights.values()) <= 19
-    for item, w in weights.items():
-        assert max(w - 10, 1) <= profits[item] <= w + 9
+    capacity = next(c for c in m.getConss() if c.name.startswith("capacity"))
+    weights = {v.split("_")[0]: w for v, w in m.getValsLinear(capacity).items()}
+    assert len(weights) == 100 and 10 <= min(weights.values()) and max(weights.values()) <= 19
+    for var in m.getVars():
+        assert var.getObj() == weights[var.name.split("_")[0]]  # profit = weight

@@ -7,10 +7,9 @@ benchmarks of the learned-branching literature (e.g. L. Scavuzzo et al., "Learni
 tree MDPs", NeurIPS 2022).
 
 Weights w_i are integers uniform in [min_weight, max_weight] (R = max_weight - min_weight).
-Profits: "weakly_correlated" p_i uniform in [max(w_i - L, 1), w_i + R] with L = ``profit_below``
-(default R; rl2branch's generator, numpy ranges with exclusive ends, amounts to weights in
-[10, 19], L = 10, R = 9); "uncorrelated" p_i
-uniform in [min_weight, max_weight]. Capacities: knapsacks 1..m-1 get integers uniform in
+Profits: "weakly_correlated" p_i uniform in [max(w_i - R, 1), w_i + R]; "uncorrelated" p_i
+uniform in [min_weight, max_weight]; "subset_sum" p_i = w_i (the scheme of rl2branch's published
+policies, Scavuzzo et al. 2022, whose generator draws weights in [10, 19]). Capacities: knapsacks 1..m-1 get integers uniform in
 [0.4 W / m, 0.6 W / m] (W = sum of weights) and the last one the rest of 0.5 W, so together they
 hold half the total weight. Model: max sum_ij p_i x_ij s.t. sum_j x_ij <= 1 (each item packed at
 most once), sum_i w_i x_ij <= C_j, x binary.
@@ -33,16 +32,16 @@ def build(
     min_weight: int = 10,
     max_weight: int = 20,
     scheme: str = "weakly_correlated",
-    profit_below: int | None = None,
 ) -> pyscipopt.Model:
     """Draw one multiple knapsack instance."""
     spread = max_weight - min_weight
-    below = spread if profit_below is None else profit_below
     weights = rng.integers(min_weight, max_weight + 1, size=n_items)
     if scheme == "weakly_correlated":
-        profits = rng.integers(np.maximum(weights - below, 1), weights + spread + 1)
+        profits = rng.integers(np.maximum(weights - spread, 1), weights + spread + 1)
     elif scheme == "uncorrelated":
         profits = rng.integers(min_weight, max_weight + 1, size=n_items)
+    elif scheme == "subset_sum":
+        profits = weights.copy()
     else:
         raise ValueError(f"unknown profit scheme {scheme!r}")
     total = int(weights.sum())
