@@ -58,8 +58,8 @@ def solve(
 ) -> SolverResults:
     """Solve the Pyomo ``model`` with SCIP, branching with ``policy``; returns Pyomo results.
 
-    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, or None / ``none`` for
-    SCIP's default rule. The best solution is loaded into the model's variables when
+    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, a hybrid spec
+    (``hybrid[:POLICY][:depth=D][:below=RULE]``), or None / ``none`` for SCIP's default rule. The best solution is loaded into the model's variables when
     ``load_solutions``. ``results.solver.branching_stats`` holds the rule's learned calls and
     fallbacks. ``warmstart``: the variables' current values go to SCIP as a start solution,
     a partial one (SCIP completes it) if some variables have no value;

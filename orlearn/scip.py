@@ -7,7 +7,8 @@ orlearn produces (one JSON line per solve in batch result files).
 
 Branching rules: SCIP's own rules are chosen by name; the chosen rule gets the highest priority so
 SCIP calls it first (the others keep their priorities and act only when it declines a node). A name
-that is ``gnn``, starts with ``gnn:`` or ends in ``.pt`` is a learned rule from orlearn.branching.
+that is ``gnn``, starts with ``gnn:`` or ends in ``.pt`` is a learned rule from orlearn.branching;
+``hybrid[:POLICY][:depth=D][:below=RULE]`` is the network near the root and a SCIP rule deeper.
 """
 
 from __future__ import annotations
@@ -178,8 +179,13 @@ def builtin_rules() -> tuple[str, ...]:
 
 def is_learned_rule(rule: str) -> bool:
     """True for a learned-rule spec: ``gnn``, ``gnn:NAME``, a path ending in ``.pt`` (an orlearn
-    policy) or ``.pkl`` (a published rl2branch state dict, e.g. ``il.pkl``)."""
-    return rule == "gnn" or rule.startswith("gnn:") or rule.endswith((".pt", ".pkl"))
+    policy) or ``.pkl`` (a published rl2branch state dict, e.g. ``il.pkl``), or a hybrid spec
+    (``hybrid``, ``hybrid:...``)."""
+    return (
+        rule in ("gnn", "hybrid")
+        or rule.startswith(("gnn:", "hybrid:"))
+        or rule.endswith((".pt", ".pkl"))
+    )
 
 
 def validate_rule(rule: str) -> None:
@@ -198,7 +204,8 @@ def validate_rule(rule: str) -> None:
         return
     raise OrlearnError(
         f"unknown branching rule '{rule}'; valid: {', '.join(builtin_rules())}, "
-        "or a learned rule gnn / gnn:NAME / PATH.pt / PATH.pkl (rl2branch)"
+        "or a learned rule gnn / gnn:NAME / PATH.pt / PATH.pkl (rl2branch) / "
+        "hybrid[:POLICY][:depth=D][:below=RULE]"
     )
 
 

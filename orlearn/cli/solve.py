@@ -45,7 +45,8 @@ def add_solve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-b", "--branching", action="append", default=None, metavar="RULE",
         help="branching rule (repeatable): a SCIP rule such as relpscost (SCIP's default), "
-        "pscost, fullstrong, mostinf, random; or a learned one: gnn, gnn:NAME, PATH.pt, PATH.pkl (rl2branch il.pkl)",
+        "pscost, fullstrong, mostinf, random; or a learned one: gnn, gnn:NAME, PATH.pt, PATH.pkl (rl2branch il.pkl), "
+        "or hybrid[:POLICY][:depth=D][:below=RULE] (the network down to depth D, RULE deeper)",
     )
     p.add_argument(
         "--settings", default="default", metavar="NAME", help="SCIP preset: default or gasse"

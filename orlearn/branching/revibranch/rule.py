@@ -158,14 +158,15 @@ class RevivedBranchrule(GuardedBranchrule):
 
 def attach_rl_branching(
     model: scip.Model, policy: str | Path | RLBranchingPolicy, *, threads: int = 1,
-    epsilon: float = 0.0, seed: int = 0, record: bool = False,
+    epsilon: float = 0.0, seed: int = 0, record: bool = False, maxdepth: int = -1,
 ) -> RevivedBranchrule:  # fmt: skip
     """Include a ReviBranch rule in ``model`` (before ``optimize``) and return it.
 
     ``policy``: a ``branching-rl`` policy file or a loaded :class:`RLBranchingPolicy`.
+    ``maxdepth``: SCIP calls the rule at depths ``0..maxdepth`` only (-1: everywhere).
     """
     if not isinstance(policy, RLBranchingPolicy):
         policy = load_rl_policy(policy)
     rule = RevivedBranchrule(policy, epsilon=epsilon, seed=seed, threads=threads, record=record)
-    model.includeBranchrule(rule, RULE_NAME, "ReviBranch RL branching (orlearn)", PRIORITY, -1, 1.0)
+    model.includeBranchrule(rule, RULE_NAME, "ReviBranch RL branching (orlearn)", PRIORITY, maxdepth, 1.0)
     return rule
