@@ -268,6 +268,16 @@ def scaled_int(dist: np.ndarray, rounded: bool) -> np.ndarray:
     return np.rint(dist * 1e5).astype(np.int64)
 
 
+def unit_square(coords: np.ndarray) -> np.ndarray:
+    """``coords`` (n, 2) as they are if they lie in the unit square, else translated and scaled
+    uniformly into it (TSPLIB / CVRPLIB instances): the BQ-perceiver reads raw coordinates, as
+    it was trained on unit-square instances, and distances keep their ratios."""
+    lo, hi = coords.min(0), coords.max(0)
+    if lo.min() >= 0.0 and hi.max() <= 1.0:
+        return coords
+    return (coords - lo) / max(float((hi - lo).max()), 1e-12)
+
+
 def normalize_coords(coords: Any) -> Any:
     """Translate and scale (B, L, 2) coordinates so each instance spans at most [0, 1]^2; the
     sub-problems of large or TSPLIB instances then look like the training distribution."""

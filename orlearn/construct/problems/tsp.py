@@ -31,6 +31,7 @@ from orlearn.construct.problems.base import (
     scaled_int,
     swap_labels,
     token_position,
+    unit_square,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
 from orlearn.errors import OrlearnError
@@ -117,7 +118,9 @@ class TSP(Problem):
         return tour[1:, None]
 
     def initial_state(self, instances: Sequence[TSPInstance]) -> TSPState:
-        coords = torch.as_tensor(np.stack([inst.coords for inst in instances]), dtype=torch.float32)
+        coords = torch.as_tensor(
+            np.stack([unit_square(inst.coords) for inst in instances]), dtype=torch.float32
+        )
         b, n = coords.shape[:2]
         coords = torch.cat([coords[:, :1], coords], 1)  # node 0 is origin and destination
         ids = torch.cat([torch.zeros(b, 1, dtype=torch.long), torch.arange(n).expand(b, n)], 1)
