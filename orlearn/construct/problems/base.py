@@ -61,6 +61,24 @@ class Problem(ABC):
     def generate(self, n: int, count: int, seed: int) -> list[Any]:
         """``count`` random instances with ``n`` nodes/items from the standard distribution."""
 
+    # Instance distributions of :meth:`sample`; "uniform" is :meth:`generate`.
+    distributions: tuple[str, ...] = ("uniform",)
+
+    def sample(self, n: int, count: int, seed: int, distribution: str = "uniform") -> list[Any]:
+        """``count`` random instances of ``distribution`` (one of :attr:`distributions`)."""
+        if distribution not in self.distributions:
+            raise OrlearnError(
+                f"no '{distribution}' instances for {self.name} "
+                f"(choose from {', '.join(self.distributions)})"
+            )
+        if distribution == "uniform":
+            return self.generate(n, count, seed)
+        return self._sample(n, count, seed, distribution)
+
+    def _sample(self, n: int, count: int, seed: int, distribution: str) -> list[Any]:
+        """Instances of the problem's other distributions (subclasses that list some)."""
+        raise NotImplementedError
+
     def read(self, path: str | Path) -> Any:
         """Read one instance file of the problem's standard format."""
         raise OrlearnError(f"no file reader for problem '{self.name}'")
