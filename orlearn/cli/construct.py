@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "policies/construct/<problem>100.pt)")
     p.add_argument("--beam", type=int, default=1, help="beam width (1 = greedy)")
     p.add_argument("--knn", type=int, help="restrict each step to the k nearest candidates "
-                   "(default: the training size, for instances more than twice that size)")
+                   "(default: the training size, for instances more than twice that size; "
+                   "perceiver policies decode in full)")
     p.add_argument("--two-opt", action="store_true", help="also report a 2-opt improvement (TSP, CVRP)")
     p.add_argument("--out", default="construct_solutions.jsonl", help="JSON lines of solutions")
     p.add_argument("--batch-size", type=int, default=64)
@@ -36,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--train-instances", type=int, default=800)
     t.add_argument("--val-instances", type=int, default=32)
     t.add_argument("--label-time", type=float, default=0.5, help="expert seconds per instance")
+    t.add_argument("--label-clock", choices=("wall", "cpu"), default="wall",
+                   help="clock of --label-time (cpu: the same search effort on a busy machine)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--distribution", default="uniform",
                    help="instance distribution: uniform, or clustered (TSP: Gaussian mixtures)")
@@ -144,7 +147,8 @@ def _train(args: argparse.Namespace) -> int:
         raise OrlearnError("model sizes must be at least 1")
     cfg = TrainConfig(
         problem=args.problem, out=args.out, n=args.n, train_instances=args.train_instances,
-        val_instances=args.val_instances, label_time=args.label_time, seed=args.seed,
+        val_instances=args.val_instances, label_time=args.label_time,
+        label_clock=args.label_clock, seed=args.seed,
         arch=args.arch, init=args.init, distribution=args.distribution,
         d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, d_ff=args.d_ff,
         latent_len=args.latent_len, latent_dim=args.latent_dim,

@@ -44,6 +44,7 @@ class TrainConfig:
     train_instances: int = 800
     val_instances: int = 32
     label_time: float = 0.5  # expert seconds per instance
+    label_clock: str = "wall"  # clock of label_time: "wall", or "cpu" (not shortened by load)
     seed: int = 0
     arch: str = "transformer"  # or "perceiver" (BQ-PerceiverIO, TSP and CVRP)
     # Model sizes; None takes the architecture's default (model.DEFAULTS, perceiver.DEFAULTS).
@@ -89,7 +90,7 @@ def _dataset(cfg: TrainConfig, count: int, seed: int, show_progress: bool):
     instances = problem.sample(cfg.n, count, seed, cfg.distribution)
     sols = label_instances(
         cfg.problem, instances, time_limit=cfg.label_time, seed=0, cache_dir=cfg.cache_dir,
-        workers=cfg.workers, show_progress=show_progress,
+        workers=cfg.workers, show_progress=show_progress, clock=cfg.label_clock,
     )
     trajs = [problem.trajectory(inst, sol) for inst, sol in zip(instances, sols)]
     return instances, sols, trajs
@@ -221,7 +222,7 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
         history, best, best_epoch = ck["history"], ck["best"], ck["best_epoch"]
         epoch, trained_s = ck["epoch"], ck["trained_s"]
         before = ck["config"]
-        validation_keys = ("knn", "val_instances", "label_time")
+        validation_keys = ("knn", "val_instances", "label_time", "label_clock")
         changed = [k for k in validation_keys if before.get(k) != getattr(cfg, k)]
         if changed:
             # Validation measures otherwise now: the policy to beat is the one already written,
@@ -329,7 +330,7 @@ def _save(
                 "training_data": (
                     f"{n_train} random{dist} {cfg.problem.upper()}{cfg.n} instances (seed "
                     f"{cfg.seed * 1000 + 1}) labelled by {EXPERTS.get(cfg.problem, 'PyVRP')} "
-                    f"({cfg.label_time} s each), "
+                    f"({cfg.label_time} s{' CPU' if cfg.label_clock == 'cpu' else ''} each), "
                     "with sub-path augmentation"
                     + (" and random equivalent copies (Problem.augment)" if cfg.augment else "")
                     + (f", cut to the {cfg.knn} nearest candidates" if cfg.knn else "")
