@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 BQNCO=${BQNCO:-../shared/benchmarks/bqnco}   # the folder holding the two .best files
-STEP=${STEP:-all}   # random | real | large | finetune | all
+STEP=${STEP:-all}   # random | refcheck | real | large | finetune | all
 OUT=runs/construct
 
 bench() {  # out [more flags]
@@ -23,7 +23,11 @@ bench() {  # out [more flags]
 
 if [[ $STEP == all || $STEP == random ]]; then  # random uniform instances, 100 and 200 nodes
   bench perceiver_random.md --tsp 100 200 --cvrp 100 200 --count 128 --count-mid 64 \
-    --beam-count 16 --ref-check 8 --tsplib 0 --cvrplib 0
+    --beam-count 16 --ref-check 4 --tsplib 0 --cvrplib 0
+fi
+if [[ $STEP == all || $STEP == refcheck ]]; then  # CVRP100: the first 16 against 20 s CPU of PyVRP
+  bench perceiver_cvrp_strongref.md --tsp --cvrp 100 --count 16 --beam-count 0 --ref-clock cpu \
+    --ref-seconds-cvrp 20 --tsplib 0 --cvrplib 0
 fi
 if [[ $STEP == all || $STEP == real ]]; then  # TSPLIB EUC_2D 50-1002 nodes, CVRPLIB X 100-300
   bench perceiver_real.md --tsp --cvrp --beam-count 16 --beam-max-n 200
@@ -32,8 +36,9 @@ if [[ $STEP == all || $STEP == large ]]; then  # random 500 and 1000 nodes (16 e
   bench perceiver_large.md --tsp 500 1000 --cvrp 500 1000 --count 16 --beam-count 0 \
     --ref-check 2 --tsplib 0 --cvrplib 0
 fi
-if [[ $STEP == all || $STEP == finetune ]]; then  # fine-tuning on clustered TSP100 (30 min)
+if [[ $STEP == all || $STEP == finetune ]]; then  # fine-tuning on clustered TSP100
   $PY scripts/finetune_perceiver.py --init "$BQNCO/tsp_perceiver.best" \
-    --out $OUT/tsp_perceiver_clustered.pt --minutes "${FT_MINUTES:-30}" \
+    --out $OUT/tsp_perceiver_clustered.pt --minutes "${FT_MINUTES:-22}" --lr 5e-5 \
+    --train-instances 200 \
     --report $OUT/finetune_clustered.md
 fi
