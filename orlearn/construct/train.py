@@ -191,10 +191,14 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
     init_model, init_meta = None, {}
     if cfg.init:
         cfg, init_model, init_meta = _from_init(cfg, problem)
+    seed_everything(cfg.seed)
+    # Built before labelling, so an architecture the problem lacks fails at once.
+    model = build_model(problem, cfg.hyperparameters())
+    if init_model is not None:
+        model.load_state_dict(init_model.state_dict())
     run_dir = Path(cfg.run_dir or Path("runs/construct") / Path(cfg.out).stem)
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "checkpoint.pt"
-    seed_everything(cfg.seed)
     # Validation instances come from another seed than the training ones.
     val_inst, val_sols, _ = _dataset(cfg, cfg.val_instances, cfg.seed * 1000 + 2, show_progress)
     data = _dataset(cfg, cfg.train_instances, cfg.seed * 1000 + 1, show_progress)
@@ -202,9 +206,6 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
     reference = [problem.objective(i, s) for i, s in zip(val_inst, val_sols)]
     lengths = np.array([len(t) for t in trajs])
 
-    model = build_model(problem, cfg.hyperparameters())
-    if init_model is not None:
-        model.load_state_dict(init_model.state_dict())
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
     history: dict[str, list[float]] = {"train loss": [], "validation gap %": []}

@@ -62,3 +62,17 @@ def test_bad_input_exits_2(tmp_path, capsys):
     broken.write_text(broken.read_text().replace("DIMENSION : 51", "DIMENSION : 60"))
     assert main(["construct", "solve", str(broken), "--problem", "tsp", "--policy", str(tsp_policy)]) == 2
     assert "orlearn: error:" in capsys.readouterr().err
+
+
+def test_train_flags_for_the_perceiver_fail_fast_on_bad_input(tmp_path, capsys):
+    out = str(tmp_path / "p.pt")
+    assert main(["construct", "train", "--problem", "kp", "--arch", "perceiver", "--out", out]) == 2
+    assert "perceiver architecture is defined for tsp, cvrp" in capsys.readouterr().err
+    assert main(["construct", "train", "--problem", "cvrp", "--distribution", "clustered",
+                 "--out", out]) == 2
+    assert "no 'clustered' instances for cvrp" in capsys.readouterr().err
+    assert main(["construct", "train", "--problem", "tsp", "--init", str(tmp_path / "none.best"),
+                 "--out", out]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert main(["construct", "train", "--problem", "tsp", "--latent-len", "8", "--out", out]) == 2
+    assert "perceiver architecture only" in capsys.readouterr().err
