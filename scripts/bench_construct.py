@@ -283,7 +283,7 @@ class Bench:
                 if r["set"] == "X" and 100 <= int(r["n"]) <= 300:
                     x_rows.append((r["name"], int(r["n"]), shared / "cvrplib" / r["instance_file"],
                                    float(r["bks"])))
-        if not (tsp_rows or x_rows):
+        if not (tsp_rows or x_rows) and (a.tsplib, a.cvrplib) != ("0", "0"):
             self.skipped.append(f"real instances: {shared} not found")
         for group, name, spec, rows in (("TSPLIB", "tsp", a.tsplib, tsp_rows),
                                         ("TSPLIB ATSP", "atsp", a.atsp, atsp_rows),

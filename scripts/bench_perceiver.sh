@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-BQNCO=${BQNCO:-../shared/benchmarks/bqnco}   # the folder holding the two .best files
+BENCHMARKS=${BENCHMARKS:-../shared/benchmarks}   # tsplib/ and cvrplib/ with their optima
+BQNCO=${BQNCO:-$BENCHMARKS/bqnco}   # the folder holding the two .best files
 STEP=${STEP:-all}   # random | refcheck | real | large | finetune | all
 OUT=runs/construct
 
@@ -18,7 +19,7 @@ bench() {  # out [more flags]
   $PY scripts/bench_construct.py --policy tsp="$BQNCO/tsp_perceiver.best" \
     --policy cvrp="$BQNCO/cvrp_perceiver.best" --published bq-perceiver --kp --no-op --atsp 0 \
     --no-baselines --ref-cache $OUT/refs --ref-seconds 2 --ref-seconds-cvrp 4 --seed 12345 \
-    --beam 16 --out "$OUT/$out" "$@"
+    --beam 16 --benchmarks "$BENCHMARKS" --out "$OUT/$out" "$@"
 }
 
 if [[ $STEP == all || $STEP == random ]]; then  # random uniform instances, 100 and 200 nodes
