@@ -30,8 +30,8 @@ if [[ $STEP == all || $STEP == refcheck ]]; then  # CVRP100: the first 16 agains
   bench perceiver_cvrp_strongref.md --tsp --cvrp 100 --count 16 --beam-count 0 --ref-clock cpu \
     --ref-seconds-cvrp 20 --tsplib 0 --cvrplib 0
 fi
-if [[ $STEP == all || $STEP == real ]]; then  # TSPLIB EUC_2D 50-1002 nodes, CVRPLIB X 100-300
-  bench perceiver_real.md --tsp --cvrp --beam-count 16 --beam-max-n 200
+if [[ $STEP == all || $STEP == real ]]; then  # TSPLIB EUC_2D: the 41 of 51-442 nodes; CVRPLIB X 100-300
+  bench perceiver_real.md --tsp --cvrp --tsplib "${TSPLIB:-41}" --beam-count 8 --beam-max-n 200
 fi
 if [[ $STEP == all || $STEP == large ]]; then  # random 500 and 1000 nodes (16 each)
   bench perceiver_large.md --tsp 500 1000 --cvrp 500 1000 --count 16 --beam-count 0 \
