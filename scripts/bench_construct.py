@@ -67,6 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--beam-max-n", type=int, help="run beam and the baselines only up to this "
                     "size (default: every size)")
     ap.add_argument("--knn", type=int, default=100, help="k-NN size for instances > 2x training size")
+    ap.add_argument("--also-knn", type=int, metavar="K", help="an extra greedy row per random "
+                    "routing set decoded on the K nearest candidates at every step")
     ap.add_argument("--tsp", type=int, nargs="*", default=[100, 200, 500, 1000])
     ap.add_argument("--cvrp", type=int, nargs="*", default=[100, 200, 500])
     ap.add_argument("--kp", type=int, nargs="*", default=[100, 200, 500, 1000])
@@ -219,6 +221,11 @@ class Bench:
         g = solve(problem, model, instances, beam=1, knn=knn, batch_size=self.args.batch_size)
         self.add(group, "BQ greedy" + tag, problem, instances, [r.solution for r in g],
                  [r.seconds for r in g], refs)
+        k_extra = self.args.also_knn
+        if k_extra and name != "kp" and not knn and n - 1 > k_extra:
+            gk = solve(problem, model, instances, beam=1, knn=k_extra, batch_size=self.args.batch_size)
+            self.add(group, f"BQ greedy, k-NN {k_extra} (extra row)", problem, instances,
+                     [r.solution for r in gk], [r.seconds for r in gk], refs)
         small = self.args.beam_max_n is None or n <= self.args.beam_max_n
         if self.args.beam > 1 and self.args.beam_count > 0 and small:
             k = min(self.args.beam_count, len(instances))

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 BENCHMARKS=${BENCHMARKS:-../shared/benchmarks}   # tsplib/ and cvrplib/ with their optima
 BQNCO=${BQNCO:-$BENCHMARKS/bqnco}   # the folder holding the two .best files
-STEP=${STEP:-all}   # random | refcheck | real | large | finetune | all
+STEP=${STEP:-all}   # random | knn | refcheck | real | large | finetune | all
 OUT=runs/construct
 
 bench() {  # out [more flags]
@@ -25,6 +25,10 @@ bench() {  # out [more flags]
 if [[ $STEP == all || $STEP == random ]]; then  # random uniform instances, 100 and 200 nodes
   bench perceiver_random.md --tsp 100 200 --cvrp 100 200 --count 128 --count-mid 64 \
     --beam-count 16 --ref-check 4 --tsplib 0 --cvrplib 0
+fi
+if [[ $STEP == all || $STEP == knn ]]; then  # TSP200 also decoded on the 100 nearest candidates
+  bench perceiver_tsp200_knn.md --tsp 200 --cvrp --count-mid 64 --beam-count 0 --also-knn 100 \
+    --tsplib 0 --cvrplib 0
 fi
 if [[ $STEP == all || $STEP == refcheck ]]; then  # CVRP100: the first 16 against 20 s CPU of PyVRP
   bench perceiver_cvrp_strongref.md --tsp --cvrp 100 --count 16 --beam-count 0 --ref-clock cpu \
