@@ -110,7 +110,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         ap.error("--policy takes PROBLEM=FILE")
     if args.op is None:
         args.op = True
-    args.beam_count = args.beam_count or args.count
+    # 0 switches beam search off (an "or" default would turn it into --count)
+    args.beam_count = args.count if args.beam_count is None else args.beam_count
     args.count_large = args.count_large or args.count
     args.count_mid = args.count_mid or args.count
     return args
