@@ -26,12 +26,12 @@ if [[ $STEP == all || $STEP == random ]]; then  # random uniform instances, 100 
   bench perceiver_random.md --tsp 100 200 --cvrp 100 200 --count 128 --count-mid 64 \
     --beam-count 16 --ref-check 4 --tsplib 0 --cvrplib 0
 fi
-if [[ $STEP == all || $STEP == knn ]]; then  # TSP200 also decoded on the 100 nearest candidates
-  bench perceiver_tsp200_knn.md --tsp 200 --cvrp --count-mid 64 --beam-count 0 --also-knn 100 \
+if [[ $STEP == all || $STEP == knn ]]; then  # TSP200: k-NN 100 greedy, beam 16 on all 64
+  bench perceiver_tsp200_knn.md --tsp 200 --cvrp --count-mid 64 --beam-count 64 --also-knn 100 \
     --tsplib 0 --cvrplib 0
 fi
 if [[ $STEP == all || $STEP == refcheck ]]; then  # CVRP100: the first 16 against 20 s CPU of PyVRP
-  bench perceiver_cvrp_strongref.md --tsp --cvrp 100 --count 16 --beam-count 0 --ref-clock cpu \
+  bench perceiver_cvrp_strongref.md --tsp --cvrp 100 --count 16 --beam-count 16 --ref-clock cpu \
     --ref-seconds-cvrp 20 --tsplib 0 --cvrplib 0
 fi
 if [[ $STEP == all || $STEP == real ]]; then  # TSPLIB EUC_2D: the 41 of 51-442 nodes; CVRPLIB X 100-300
