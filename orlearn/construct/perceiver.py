@@ -22,7 +22,8 @@ order of the tokens, and two learned marker vectors tell the origin and the dest
   depot (a reload).
 
 Coordinates are fed as they are (the authors do not renormalise sub-problems); instances outside
-the unit square are scaled into it once, when the state is built (:func:`unit_square`).
+the unit square are scaled into it once, when the state is built
+(:func:`orlearn.construct.problems.base.unit_square`).
 """
 
 from __future__ import annotations
