@@ -16,6 +16,12 @@ for routing PyVRP run for --ref-seconds per 100 nodes (no Concorde here: the pub
 gaps are to Concorde / exact optima, so a PyVRP reference makes our gaps slightly optimistic,
 by PyVRP's own gap). TSPLIB / CVRPLIB gaps are to the published optima, with TSPLIB's rounded
 distances. Problems without a policy in --policy-dir are skipped and listed.
+
+The BQ-NCO authors' PerceiverIO checkpoints (README) are benchmarked against their published
+greedy gaps with --policy and --published; references are cached under --ref-cache:
+    .venv/bin/python scripts/bench_construct.py --policy tsp=PATH/tsp_perceiver.best \
+        --policy cvrp=PATH/cvrp_perceiver.best --published bq-perceiver --kp --no-op --atsp 0 \
+        --no-baselines --ref-seconds 2 --ref-seconds-cvrp 4 --ref-cache runs/construct/refs ...
 """
 
 from __future__ import annotations
@@ -30,13 +36,23 @@ import numpy as np
 import torch
 
 from orlearn.construct.decode import solve
+from orlearn.construct.labels import label_instances
 from orlearn.construct.model import load_model
 from orlearn.construct.problems import get_problem
 from orlearn.construct.problems.base import scaled_int
-from orlearn.construct.problems.experts import ortools_routing, pyvrp_routes
+from orlearn.construct.problems.experts import expert_clock, ortools_routing, pyvrp_routes
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "benchmarks"
+
+# Published greedy gaps (%) to compare with (--published): BQ-perceiver, Drakulic et al.,
+# "BQ-NCO", NeurIPS 2023 (appendix; the checkpoints of naver/bq-nco, branch perceiver).
+PUBLISHED = {
+    "bq-perceiver": {
+        "TSP100": 0.97, "TSP200": 2.09, "TSP500": 5.22, "TSP1000": 8.97,
+        "CVRP100": 5.63, "CVRP200": 5.49, "CVRP500": 6.39, "CVRP1000": 10.21,
+    },
+}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,6 +68,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--beam-max-n", type=int, help="run beam and the baselines only up to this "
                     "size (default: every size)")
     ap.add_argument("--knn", type=int, default=100, help="k-NN size for instances > 2x training size")
+    ap.add_argument("--also-knn", type=int, metavar="K", help="an extra greedy row per random "
+                    "routing set decoded on the K nearest candidates at every step")
     ap.add_argument("--tsp", type=int, nargs="*", default=[100, 200, 500, 1000])
     ap.add_argument("--cvrp", type=int, nargs="*", default=[100, 200, 500])
     ap.add_argument("--kp", type=int, nargs="*", default=[100, 200, 500, 1000])
@@ -64,14 +82,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--ref-seconds-op", type=float, help="the same for OP, whose PyVRP solutions "
                     "need more time (default: --ref-seconds)")
     ap.add_argument("--policy-dir", default=str(ROOT / "policies" / "construct"))
+    ap.add_argument("--benchmarks", default=str(SHARED), help="folder holding tsplib/ and "
+                    "cvrplib/ with optima.csv and bks.csv (default: ../shared/benchmarks)")
+    ap.add_argument("--policy", action="append", default=[], metavar="PROBLEM=FILE",
+                    help="use FILE (an orlearn policy or a BQ-NCO .best) for PROBLEM instead of "
+                    "--policy-dir (repeatable)")
+    ap.add_argument("--published", choices=sorted(PUBLISHED),
+                    help="add a column with these published greedy gaps")
+    ap.add_argument("--no-baselines", dest="baselines", action="store_false",
+                    help="skip OR-Tools and PyVRP at the beam's time")
+    ap.add_argument("--ref-seconds-cvrp", type=float, help="PyVRP reference seconds per 100 "
+                    "customers for CVRP (default: --ref-seconds)")
+    ap.add_argument("--ref-cache", help="cache the random-instance references in this folder "
+                    "(labels format: reruns only decode)")
+    ap.add_argument("--ref-clock", choices=("wall", "cpu"), default="wall",
+                    help="clock of the reference time limit (cpu: load does not shorten it)")
+    ap.add_argument("--ref-check", type=int, default=0, metavar="K",
+                    help="also solve the first K instances of each random routing set with twice "
+                    "the reference time on the CPU clock: how far the reference is from converged")
     ap.add_argument("--seed", type=int, default=12345, help="seed of the random test instances")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared machine)")
     ap.add_argument("--out", help="markdown file for the table (a .json with the raw rows beside it)")
     args = ap.parse_args(argv)
+    try:
+        args.policy = dict(item.split("=", 1) for item in args.policy)
+    except ValueError:
+        ap.error("--policy takes PROBLEM=FILE")
     if args.op is None:
         args.op = True
-    args.beam_count = args.beam_count or args.count
+    # 0 switches beam search off (an "or" default would turn it into --count)
+    args.beam_count = args.count if args.beam_count is None else args.beam_count
     args.count_large = args.count_large or args.count
     args.count_mid = args.count_mid or args.count
     return args
@@ -123,13 +164,15 @@ class Bench:
 
     def model(self, name: str):
         if name not in self.models:
-            path = Path(self.args.policy_dir) / f"{name}100.pt"
+            path = Path(self.args.policy.get(name) or Path(self.args.policy_dir) / f"{name}100.pt")
             self.models[name] = load_model(str(path), get_problem(name)) if path.is_file() else None
             if self.models[name] is None:
                 self.skipped.append(f"{name}: no policy at {path}")
         return self.models[name]
 
     def knn_for(self, name: str, n: int) -> int | None:
+        if not getattr(self.models[name][0], "auto_knn", True):  # the perceiver decodes in full
+            return None
         trained_n = int(self.models[name][1].get("config", {}).get("n", 100))
         return self.args.knn if n > 2 * trained_n else None
 
@@ -145,11 +188,27 @@ class Bench:
                "gap_percent": float(np.nanmean(gaps)) if not np.all(np.isnan(gaps)) else None,
                "mean_objective": float(np.mean(objs)) if objs else None,
                "infeasible": int(np.isnan(gaps).sum()),
+               "published": self.published(group, method),
                "seconds_per_instance": float(np.mean(times))}
         self.rows.append(row)
         self.save()
         print(f"{group:>22} {method:<28} gap {row['gap_percent'] if row['gap_percent'] is not None else float('nan'):7.2f} %"
               f"  {row['seconds_per_instance']:8.3f} s  (n={len(instances)})", flush=True)
+
+    def reference(self, name: str, instances, seconds: float, clock: str) -> list:
+        """Reference solutions with ``seconds`` per instance on ``clock`` (cached with
+        --ref-cache)."""
+        if self.args.ref_cache:
+            return label_instances(name, instances, time_limit=seconds, seed=0,
+                                   cache_dir=self.args.ref_cache, show_progress=False, clock=clock)
+        with expert_clock(clock):
+            return [get_problem(name).expert(inst, seconds, 0) for inst in instances]
+
+    def published(self, group: str, method: str) -> float | None:
+        """The published gap of ``method`` on random set ``group`` (greedy only)."""
+        if not self.args.published or not method.startswith("BQ greedy") or "(" in method:
+            return None
+        return PUBLISHED[self.args.published].get(group)
 
     def run_set(self, group: str, name: str, instances, refs, *, baselines: bool) -> None:
         problem = get_problem(name)
@@ -164,6 +223,11 @@ class Bench:
         g = solve(problem, model, instances, beam=1, knn=knn, batch_size=self.args.batch_size)
         self.add(group, "BQ greedy" + tag, problem, instances, [r.solution for r in g],
                  [r.seconds for r in g], refs)
+        k_extra = self.args.also_knn
+        if k_extra and name != "kp" and not knn and n - 1 > k_extra:
+            gk = solve(problem, model, instances, beam=1, knn=k_extra, batch_size=self.args.batch_size)
+            self.add(group, f"BQ greedy, k-NN {k_extra} (extra row)", problem, instances,
+                     [r.solution for r in gk], [r.seconds for r in gk], refs)
         small = self.args.beam_max_n is None or n <= self.args.beam_max_n
         if self.args.beam > 1 and self.args.beam_count > 0 and small:
             k = min(self.args.beam_count, len(instances))
@@ -174,7 +238,7 @@ class Bench:
             b = solve(problem, model, sub, beam=self.args.beam, knn=knn, batch_size=self.args.batch_size)
             self.add(group, f"BQ beam {self.args.beam}" + tag, problem, sub,
                      [r.solution for r in b], [r.seconds for r in b], sub_refs)
-            if baselines and name in ("tsp", "cvrp"):
+            if baselines and self.args.baselines and name in ("tsp", "cvrp"):
                 secs = [r.seconds for r in b]
                 for method, res in _routing_baselines(problem, sub, secs).items():
                     self.add(group, f"{method} (same time as beam)", problem, sub,
@@ -192,34 +256,45 @@ class Bench:
             count = a.count if n <= 100 else a.count_mid if n <= 200 else a.count_large
             instances = problem.generate(n, count, a.seed)
             t0 = time.perf_counter()
-            per_100 = a.ref_seconds_op if name == "op" and a.ref_seconds_op else a.ref_seconds
+            per_100 = {"op": a.ref_seconds_op, "cvrp": a.ref_seconds_cvrp}.get(name) or a.ref_seconds
             ref_time = per_100 * n / 100
-            sols = [problem.expert(inst, ref_time, 0) for inst in instances]
+            sols = self.reference(name, instances, ref_time, a.ref_clock)
+            # PyVRP runs its whole budget, so a cached reference took ref_time per instance.
+            ref_secs = (ref_time if a.ref_cache and name != "kp"
+                        else (time.perf_counter() - t0) / len(instances))
             refs = [problem.objective(i, s) for i, s in zip(instances, sols)]
-            ref_name = "exact B&B" if name == "kp" else f"PyVRP {ref_time:g} s"
-            self.add(f"{name.upper()}{n}", f"reference ({ref_name})", problem, instances, sols,
-                     [(time.perf_counter() - t0) / len(instances)] * len(instances), refs)
+            clock = " CPU" if a.ref_clock == "cpu" else ""
+            ref_name = "exact B&B" if name == "kp" else f"PyVRP {ref_time:g} s{clock}"
+            group = f"{name.upper()}{n}"
+            self.add(group, f"reference ({ref_name})", problem, instances, sols,
+                     [ref_secs] * len(instances), refs)
+            if a.ref_check and name != "kp":
+                k = min(a.ref_check, len(instances))
+                better = self.reference(name, instances[:k], 2 * ref_time, "cpu")
+                self.add(group, f"reference check: PyVRP {2 * ref_time:g} s CPU (first {k})", problem,
+                         instances[:k], better, [2 * ref_time] * k, refs[:k])
             self.run_set(f"{name.upper()}{n}", name, instances, refs, baselines=True)
 
     def real_sets(self) -> None:
         a = self.args
         import csv
 
+        shared = Path(a.benchmarks)
         tsp_rows, atsp_rows, x_rows = [], [], []
-        if (SHARED / "tsplib" / "optima.csv").is_file():
-            for r in csv.DictReader((SHARED / "tsplib" / "optima.csv").open()):
-                row = (r["name"], int(r["n"]), SHARED / "tsplib" / r["file"], float(r["optimal_value"]))
+        if (shared / "tsplib" / "optima.csv").is_file():
+            for r in csv.DictReader((shared / "tsplib" / "optima.csv").open()):
+                row = (r["name"], int(r["n"]), shared / "tsplib" / r["file"], float(r["optimal_value"]))
                 if r["type"] == "TSP" and r["edge_weight_type"] == "EUC_2D" and 50 <= row[1] <= 1002:
                     tsp_rows.append(row)
                 elif r["type"] == "ATSP":
                     atsp_rows.append(row)
-        if (SHARED / "cvrplib" / "bks.csv").is_file():
-            for r in csv.DictReader((SHARED / "cvrplib" / "bks.csv").open()):
+        if (shared / "cvrplib" / "bks.csv").is_file():
+            for r in csv.DictReader((shared / "cvrplib" / "bks.csv").open()):
                 if r["set"] == "X" and 100 <= int(r["n"]) <= 300:
-                    x_rows.append((r["name"], int(r["n"]), SHARED / "cvrplib" / r["instance_file"],
+                    x_rows.append((r["name"], int(r["n"]), shared / "cvrplib" / r["instance_file"],
                                    float(r["bks"])))
-        if not (tsp_rows or x_rows):
-            self.skipped.append(f"real instances: {SHARED} not found")
+        if not (tsp_rows or x_rows) and (a.tsplib, a.cvrplib) != ("0", "0"):
+            self.skipped.append(f"real instances: {shared} not found")
         for group, name, spec, rows in (("TSPLIB", "tsp", a.tsplib, tsp_rows),
                                         ("TSPLIB ATSP", "atsp", a.atsp, atsp_rows),
                                         ("CVRPLIB X", "cvrp", a.cvrplib, x_rows)):
@@ -238,13 +313,17 @@ class Bench:
                 self.run_set(f"{sub} ({len(insts)})", name, insts, refs, baselines=False)
 
     def table(self) -> str:
-        lines = ["| set | method | instances | gap % | mean objective | infeasible | "
-                 "time / instance (s) |",
-                 "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        pub = self.args.published
+        lines = ["| set | method | instances | gap % | " + (f"published ({pub}) % | " if pub else "")
+                 + "mean objective | infeasible | time / instance (s) |",
+                 "| --- | --- | ---: | ---: | " + ("---: | " if pub else "") + "---: | ---: | ---: |"]
         for r in self.rows:
             gap = "-" if r["gap_percent"] is None else f"{r['gap_percent']:.2f}"
             obj = "-" if r["mean_objective"] is None else f"{r['mean_objective']:.6g}"
-            lines.append(f"| {r['set']} | {r['method']} | {r['instances']} | {gap} | {obj} | "
+            published = "" if not pub else (
+                "- | " if r.get("published") is None else f"{r['published']:.2f} | "
+            )
+            lines.append(f"| {r['set']} | {r['method']} | {r['instances']} | {gap} | {published}{obj} | "
                          f"{r['infeasible']} | {r['seconds_per_instance']:.3f} |")
         if self.skipped:
             lines.append("")

@@ -29,10 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("solve", help="solve instance files with a trained policy")
     p.add_argument("target", help="an instance file (.tsp, .atsp, .vrp, or a generated .npz set) or a folder")
     p.add_argument("--problem", required=True, choices=PROBLEMS)
-    p.add_argument("--policy", help="policy file (default: the shipped policies/construct/<problem>100.pt)")
+    p.add_argument("--policy", help="policy file: an orlearn .pt, or a BQ-NCO authors' checkpoint "
+                   "(tsp_perceiver.best, cvrp_perceiver.best) (default: the shipped "
+                   "policies/construct/<problem>100.pt)")
     p.add_argument("--beam", type=int, default=1, help="beam width (1 = greedy)")
     p.add_argument("--knn", type=int, help="restrict each step to the k nearest candidates "
-                   "(default: the training size, for instances more than twice that size)")
+                   "(default: the training size, for instances more than twice that size; "
+                   "perceiver policies decode in full)")
     p.add_argument("--two-opt", action="store_true", help="also report a 2-opt improvement (TSP, CVRP)")
     p.add_argument("--out", metavar="FILE", help="also write the solutions here as JSON lines, "
                    "one per instance as it is solved (default: only the table is printed)")
@@ -49,11 +52,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--train-instances", type=int, default=800)
     t.add_argument("--val-instances", type=int, default=32)
     t.add_argument("--label-time", type=float, default=0.5, help="expert seconds per instance")
+    t.add_argument("--label-clock", choices=("wall", "cpu"), default="wall",
+                   help="clock of --label-time (cpu: the same search effort on a busy machine)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--d-model", type=int, default=128)
-    t.add_argument("--layers", type=int, default=4)
-    t.add_argument("--heads", type=int, default=8)
-    t.add_argument("--d-ff", type=int, default=512)
+    t.add_argument("--distribution", default="uniform",
+                   help="instance distribution: uniform, or clustered (TSP: Gaussian mixtures)")
+    t.add_argument("--arch", choices=("transformer", "perceiver"), default="transformer",
+                   help="policy architecture: transformer (d 128, 4 layers by default) or the "
+                   "paper's BQ-PerceiverIO (TSP, CVRP; d 192, latents 64 x 48, 9 layers)")
+    t.add_argument("--init", help="start from this policy (orlearn .pt or BQ-NCO .best): "
+                   "fine-tuning; its architecture and sizes are used")
+    t.add_argument("--d-model", type=int, help="token width (default: the architecture's)")
+    t.add_argument("--layers", type=int, help="layers (perceiver: latent self-attention layers)")
+    t.add_argument("--heads", type=int)
+    t.add_argument("--d-ff", type=int)
+    t.add_argument("--latent-len", type=int, help="perceiver: number of latent vectors")
+    t.add_argument("--latent-dim", type=int, help="perceiver: width of the latent vectors")
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--lr", type=float, default=3e-4, help="Adam step size (also on resume)")
     t.add_argument("--no-augment", action="store_true",
@@ -77,6 +91,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--n", type=int, required=True, help="nodes / customers / items")
     g.add_argument("--count", type=int, required=True)
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--distribution", default="uniform",
+                   help="uniform, or clustered (TSP: Gaussian mixtures)")
     g.add_argument("--out", required=True, help=".npz instance set to write")
     g.add_argument("--label-time", type=float, help="also label with the expert (s per instance)")
     g.add_argument("--workers", type=int, default=1, help="processes for expert labels")
@@ -181,11 +197,17 @@ def _train(args: argparse.Namespace) -> int:
         raise OrlearnError("--n must be >= 3, --batch-size and --epochs >= 1")
     if args.knn is not None and args.knn < 1:
         raise OrlearnError("--knn must be at least 1")
+    sizes = (args.d_model, args.layers, args.heads, args.d_ff, args.latent_len, args.latent_dim)
+    if any(v is not None and v < 1 for v in sizes):
+        raise OrlearnError("model sizes must be at least 1")
     set_threads(args.threads, "batched")
     cfg = TrainConfig(
         problem=args.problem, out=args.out, n=args.n, train_instances=args.train_instances,
-        val_instances=args.val_instances, label_time=args.label_time, seed=args.seed,
+        val_instances=args.val_instances, label_time=args.label_time,
+        label_clock=args.label_clock, seed=args.seed,
+        arch=args.arch, init=args.init, distribution=args.distribution,
         d_model=args.d_model, n_layers=args.layers, n_heads=args.heads, d_ff=args.d_ff,
+        latent_len=args.latent_len, latent_dim=args.latent_dim,
         batch_size=args.batch_size, lr=args.lr, epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch, patience=args.patience,
         max_minutes=args.max_minutes, workers=args.workers, cache_dir=args.cache_dir,
@@ -205,7 +227,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise OrlearnError("--count must be at least 1")
     problem = get_problem(args.problem)
-    instances = problem.generate(args.n, args.count, args.seed)
+    instances = problem.sample(args.n, args.count, args.seed, args.distribution)
     path = save_set(args.out, problem, instances)
     print(f"{len(instances)} {args.problem} instances written to {path}")
     if args.label_time is not None:

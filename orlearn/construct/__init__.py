@@ -41,10 +41,11 @@ def solve(
     on_result: Callable[[int, Any], None] | None = None,
     threads: int | None = None,
 ) -> list[Any]:
-    """Solve ``instances`` of ``problem`` with a trained policy (the shipped one by default):
-    greedy, or beam search of width ``beam``. ``knn`` restricts each step to the k candidates
-    nearest the current node; by default it is the policy's training k for a policy trained on
-    k-NN sub-problems, else the training size for instances more than twice as large. Returns
+    """Solve ``instances`` of ``problem`` with a trained policy (the shipped one by default; an
+    orlearn policy file or a BQ-NCO authors' ``.best`` checkpoint): greedy, or beam search of
+    width ``beam``. ``knn`` restricts each step to the k candidates nearest the current node; by
+    default it is the policy's training k for a policy trained on k-NN sub-problems, else, for
+    a transformer policy, the training size for instances more than twice as large. Returns
     one :class:`orlearn.construct.decode.Decoded` per instance; ``on_result(i, decoded)`` is
     called as each instance ``i`` is done. Torch runs on ``threads`` threads during the call
     (default: ORLEARN_THREADS, else OMP_NUM_THREADS, else the idle physical cores, at most 4;
@@ -82,11 +83,13 @@ def _solve(
     config = meta.get("config", {})
     trained_n = int(config.get("n", 100))
     trained_knn = config.get("knn")  # a policy trained on k-NN sub-problems decodes with them
+    # The perceiver's step is linear in the size: it decodes large instances in full by default.
+    auto_knn = getattr(model, "auto_knn", True)
     for big in (False, True):
         idx = [i for i, inst in enumerate(instances) if (prob.size_of(inst) > 2 * trained_n) == big]
         if not idx:
             continue
-        k = knn if knn is not None else (trained_knn or (trained_n if big else None))
+        k = knn if knn is not None else (trained_knn or (trained_n if big and auto_knn else None))
 
         def report(j: int, result: Any, idx: list[int] = idx) -> None:
             if on_result is not None:

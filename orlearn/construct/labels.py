@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from orlearn.construct.problems import get_problem
+from orlearn.construct.problems.experts import expert_clock
 from orlearn.progress import progress_bar
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,14 @@ log = logging.getLogger(__name__)
 DEFAULT_CACHE = Path("runs/construct/labels")
 
 
-def instance_key(problem: str, instance: Any, time_limit: float, seed: int) -> str:
+def instance_key(
+    problem: str, instance: Any, time_limit: float, seed: int, clock: str = "wall"
+) -> str:
     """A stable hash of the instance's numeric data and the expert settings."""
     version = get_problem(problem).expert_version
-    h = hashlib.sha1(f"{problem}|{time_limit:.6g}|{seed}{'|' + version if version else ''}".encode())
+    # Wall-clock keys stay as they were before CPU-clock labels existed (caches remain valid).
+    suffix = ("" if clock == "wall" else f"|{clock}") + (f"|{version}" if version else "")
+    h = hashlib.sha1(f"{problem}|{time_limit:.6g}|{seed}{suffix}".encode())
     for f in dataclasses.fields(instance):
         value = getattr(instance, f.name)
         if isinstance(value, np.ndarray):
@@ -41,9 +46,10 @@ def instance_key(problem: str, instance: Any, time_limit: float, seed: int) -> s
     return h.hexdigest()[:20]
 
 
-def _solve(job: tuple[str, Any, float, int]) -> Any:
-    problem, instance, time_limit, seed = job
-    return get_problem(problem).expert(instance, time_limit, seed)
+def _solve(job: tuple[str, Any, float, int, str]) -> Any:
+    problem, instance, time_limit, seed, clock = job
+    with expert_clock(clock):
+        return get_problem(problem).expert(instance, time_limit, seed)
 
 
 def label_instances(
@@ -55,12 +61,14 @@ def label_instances(
     cache_dir: str | Path = DEFAULT_CACHE,
     workers: int = 1,
     show_progress: bool = True,
+    clock: str = "wall",
 ) -> list[Any]:
     """Expert solutions for ``instances`` (cached; missing ones solved with ``workers`` processes,
-    each with a budget of ``time_limit`` seconds per instance)."""
+    each with a budget of ``time_limit`` seconds per instance, on the wall clock or on the
+    process's CPU clock, ``clock="cpu"``, which a busy machine does not shorten)."""
     folder = Path(cache_dir) / problem
     folder.mkdir(parents=True, exist_ok=True)
-    keys = [instance_key(problem, inst, time_limit, seed) for inst in instances]
+    keys = [instance_key(problem, inst, time_limit, seed, clock) for inst in instances]
     solutions: list[Any] = [None] * len(instances)
     todo = []
     for i, key in enumerate(keys):
@@ -72,7 +80,7 @@ def label_instances(
     log.info("%s labels: %d cached, %d to solve", problem, len(instances) - len(todo), len(todo))
     if not todo:
         return solutions
-    jobs = [(problem, instances[i], time_limit, seed) for i in todo]
+    jobs = [(problem, instances[i], time_limit, seed, clock) for i in todo]
     with progress_bar(f"{problem} labels", len(todo), disable=not show_progress) as advance:
         if workers <= 1:
             results = map(_solve, jobs)
@@ -85,7 +93,7 @@ def label_instances(
                 solutions[i] = sol
                 path = folder / f"{keys[i]}.json"
                 tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps({"solution": sol, "time_limit": time_limit}))
+                tmp.write_text(json.dumps({"solution": sol, "time_limit": time_limit, "clock": clock}))
                 tmp.replace(path)
                 advance()
         finally:

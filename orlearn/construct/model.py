@@ -1,9 +1,12 @@
-"""The BQ-NCO policy: a transformer encoder over the reduced state's tokens and a linear head
-giving one logit per action. There is no decoder: the whole network re-runs on the shrinking
-sub-problem at every construction step."""
+"""The BQ-NCO policies. ``transformer`` (the default): a transformer encoder over the reduced
+state's tokens and a linear head giving one logit per action; there is no decoder, the whole
+network re-runs on the shrinking sub-problem at every construction step. ``perceiver``: the
+paper's BQ-PerceiverIO (:mod:`orlearn.construct.perceiver`, TSP and CVRP). Policy files of
+either kind, and the BQ-NCO authors' PerceiverIO checkpoints, load with :func:`load_model`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -11,11 +14,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from orlearn.construct.problems import Problem
+from orlearn.errors import OrlearnError, PolicyFileError
 
 # Defaults sized for a 2-core CPU machine (the paper's d=192 x 9 layers trained at ~6 samples/s
 # on the 2-core development VM). d=128 x 4 layers keeps a training step on 128 sub-problems of <= 100 tokens
 # in about a second and the policy file under 5 MB.
 DEFAULTS: dict[str, Any] = {"d_model": 128, "n_layers": 4, "n_heads": 8, "d_ff": 512}
+ARCHS = ("transformer", "perceiver")
 
 
 class EncoderLayer(nn.Module):
@@ -84,9 +89,38 @@ class BQPolicy(nn.Module):
         logits = self.head(self.norm(h)).reshape(b, length * self.actions_per_token)
         return logits.masked_fill(~mask.reshape(b, -1), float("-inf"))
 
+    # Large instances are decoded on the k nearest candidates by default (quadratic attention).
+    auto_knn = True
 
-def build_model(problem: Problem, hyperparameters: dict[str, Any]) -> BQPolicy:
-    """A policy for ``problem`` with ``hyperparameters`` (missing keys take :data:`DEFAULTS`)."""
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        layer = self.layers[0]
+        return {
+            "d_model": self.embed.out_features, "n_layers": len(self.layers),
+            "n_heads": self.n_heads, "d_ff": layer.ff[0].out_features,
+        }
+
+    def logits(self, problem: Problem, state: Any) -> torch.Tensor:
+        """Masked logits (B, L * A) on a batched state of ``problem``."""
+        return self(problem.features(state), problem.mask(state), problem.attention_bias(state))
+
+
+def build_model(problem: Problem, hyperparameters: dict[str, Any]) -> torch.nn.Module:
+    """A policy for ``problem`` with ``hyperparameters``: ``arch`` picks the architecture
+    (``transformer`` when absent); missing sizes take the architecture's defaults."""
+    arch = hyperparameters.get("arch", "transformer")
+    if arch == "perceiver":
+        from orlearn.construct.perceiver import DEFAULTS as PERCEIVER
+        from orlearn.construct.perceiver import INPUTS, PerceiverPolicy
+
+        if problem.name not in INPUTS:
+            raise OrlearnError(
+                f"the perceiver architecture is defined for {', '.join(INPUTS)}, not {problem.name}"
+            )
+        hp = {**PERCEIVER, **{k: v for k, v in hyperparameters.items() if k in PERCEIVER}}
+        return PerceiverPolicy(problem.name, **hp)
+    if arch != "transformer":
+        raise OrlearnError(f"unknown architecture '{arch}' (choose from {', '.join(ARCHS)})")
     hp = {**DEFAULTS, **{k: v for k, v in hyperparameters.items() if k in DEFAULTS}}
     return BQPolicy(
         problem.n_features,
@@ -96,21 +130,37 @@ def build_model(problem: Problem, hyperparameters: dict[str, Any]) -> BQPolicy:
     )
 
 
-def policy_logits(model: BQPolicy, problem: Problem, state: Any) -> torch.Tensor:
+def policy_logits(model: torch.nn.Module, problem: Problem, state: Any) -> torch.Tensor:
     """Masked logits (B, L * A) of ``model`` on ``state``."""
-    return model(problem.features(state), problem.mask(state), problem.attention_bias(state))
+    return model.logits(problem, state)
 
 
-def load_model(path: str, problem: Problem) -> tuple[BQPolicy, dict[str, Any]]:
-    """Load a shipped or trained policy for ``problem`` (refuses one made for another problem)."""
-    from orlearn.errors import PolicyFileError
-    from orlearn.policy_file import load_policy
+def load_model(path: str, problem: Problem) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Load a policy for ``problem``: an orlearn policy file (shipped or trained, either
+    architecture) or a BQ-NCO authors' PerceiverIO checkpoint (``*.best``), told apart by
+    content. Refuses one made for another problem or model with a one-line message."""
+    from orlearn.construct import bqnco
+    from orlearn.policy_file import FORMAT, load_policy
 
+    target = Path(path)
+    if not target.is_file():
+        raise PolicyFileError(f"policy file not found: {path}")
+    try:
+        payload = torch.load(target, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a bad file; all mean the same here
+        raise PolicyFileError(
+            f"{path} is neither an orlearn policy file nor a BQ-NCO checkpoint "
+            f"({type(exc).__name__})"
+        ) from exc
+    if bqnco.is_checkpoint(payload):
+        return bqnco.load_checkpoint(payload, path, problem.name)
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
+        raise PolicyFileError(f"{path} is neither an orlearn policy file nor a BQ-NCO checkpoint")
     pf = load_policy(path, kind=f"construct/{problem.name}", feature_version=problem.feature_version)
     try:
         model = build_model(problem, pf.hyperparameters)
         model.load_state_dict(pf.state_dict)
-    except (RuntimeError, ValueError, TypeError) as exc:
+    except (RuntimeError, ValueError, TypeError, OrlearnError) as exc:
         raise PolicyFileError(f"{path}: its weights do not fit this orlearn's model: retrain it") from exc
     model.eval()
     return model, pf.metadata

@@ -20,7 +20,8 @@ import torch
 
 from orlearn.construct.decode import solve
 from orlearn.construct.labels import DEFAULT_CACHE, label_instances
-from orlearn.construct.model import DEFAULTS, build_model, load_model, policy_logits
+from orlearn.construct.model import ARCHS, DEFAULTS, build_model, load_model, policy_logits
+from orlearn.construct.perceiver import DEFAULTS as PERCEIVER_DEFAULTS
 from orlearn.construct.problems import get_problem
 from orlearn.curves import save_learning_curves
 from orlearn.errors import OrlearnError, PolicyFileError
@@ -43,11 +44,20 @@ class TrainConfig:
     train_instances: int = 800
     val_instances: int = 32
     label_time: float = 0.5  # expert seconds per instance
+    label_clock: str = "wall"  # clock of label_time: "wall", or "cpu" (not shortened by load)
     seed: int = 0
-    d_model: int = DEFAULTS["d_model"]
-    n_layers: int = DEFAULTS["n_layers"]
-    n_heads: int = DEFAULTS["n_heads"]
-    d_ff: int = DEFAULTS["d_ff"]
+    arch: str = "transformer"  # or "perceiver" (BQ-PerceiverIO, TSP and CVRP)
+    # Model sizes; None takes the architecture's default (model.DEFAULTS, perceiver.DEFAULTS).
+    d_model: int | None = None
+    n_layers: int | None = None
+    n_heads: int | None = None
+    d_ff: int | None = None
+    latent_len: int | None = None  # perceiver only
+    latent_dim: int | None = None  # perceiver only
+    # Start from the weights of this policy (an orlearn policy file or a BQ-NCO .best
+    # checkpoint): fine-tuning. Its architecture and sizes are used.
+    init: str | None = None
+    distribution: str = "uniform"  # instance distribution of training and validation
     batch_size: int = 128
     lr: float = 2e-4
     epochs: int = 100
@@ -61,15 +71,26 @@ class TrainConfig:
     run_dir: str | None = None  # checkpoint and curves; default runs/construct/<out stem>
 
     def hyperparameters(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in DEFAULTS}
+        """The model's architecture and sizes, defaults filled in (transformer policies keep
+        their historical keys, without ``arch``)."""
+        if self.arch == "perceiver":
+            sizes = {k: getattr(self, k) for k in PERCEIVER_DEFAULTS}
+            return {"arch": "perceiver", **{
+                k: PERCEIVER_DEFAULTS[k] if v is None else v for k, v in sizes.items()
+            }}
+        if self.arch != "transformer":
+            raise OrlearnError(f"unknown architecture '{self.arch}' (choose from {', '.join(ARCHS)})")
+        if self.latent_len is not None or self.latent_dim is not None:
+            raise OrlearnError("latent sizes apply to the perceiver architecture only")
+        return {k: DEFAULTS[k] if getattr(self, k) is None else getattr(self, k) for k in DEFAULTS}
 
 
 def _dataset(cfg: TrainConfig, count: int, seed: int, show_progress: bool):
     problem = get_problem(cfg.problem)
-    instances = problem.generate(cfg.n, count, seed)
+    instances = problem.sample(cfg.n, count, seed, cfg.distribution)
     sols = label_instances(
         cfg.problem, instances, time_limit=cfg.label_time, seed=0, cache_dir=cfg.cache_dir,
-        workers=cfg.workers, show_progress=show_progress,
+        workers=cfg.workers, show_progress=show_progress, clock=cfg.label_clock,
     )
     trajs = [problem.trajectory(inst, sol) for inst, sol in zip(instances, sols)]
     return instances, sols, trajs
@@ -142,15 +163,42 @@ def _gap_of_file(cfg: TrainConfig, problem, val_inst, reference: list[float]) ->
     return validation_gap(problem, model, val_inst, reference, cfg.knn)
 
 
+def _from_init(cfg: TrainConfig, problem) -> tuple[TrainConfig, Any, dict[str, Any]]:
+    """The configuration with the architecture and sizes of the ``cfg.init`` policy, its model
+    and its metadata; refuses sizes given explicitly that differ from the init policy's."""
+    model, meta = load_model(cfg.init, problem)
+    hp = dict(model.hyperparameters)
+    arch = hp.pop("arch", "transformer")
+    if cfg.arch != arch and cfg.arch != "transformer":  # "transformer" is the default
+        raise OrlearnError(f"--init {cfg.init} is a {arch} policy, not {cfg.arch}")
+    for key, value in hp.items():
+        given = getattr(cfg, key)
+        if given is not None and given != value:
+            raise OrlearnError(
+                f"--init {cfg.init} has {key} {value}, not {given}: drop the size options to fine-tune it"
+            )
+    return dataclasses.replace(cfg, arch=arch, **hp), model, meta
+
+
 def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
-    """Train (or resume) a policy; writes the best one to ``cfg.out`` and returns that path."""
+    """Train (or resume) a policy; writes the best one to ``cfg.out`` and returns that path.
+    With ``cfg.init`` training starts from that policy's weights (fine-tuning): it is first
+    scored on the validation set and written as the policy to beat."""
     problem = get_problem(cfg.problem)
     if cfg.train_instances < 1 or cfg.val_instances < 1:
         raise OrlearnError("train_instances and val_instances must be positive")
+    problem.sample(3, 1, 0, cfg.distribution)  # an unknown distribution fails before labelling
+    init_model, init_meta = None, {}
+    if cfg.init:
+        cfg, init_model, init_meta = _from_init(cfg, problem)
+    seed_everything(cfg.seed)
+    # Built before labelling, so an architecture the problem lacks fails at once.
+    model = build_model(problem, cfg.hyperparameters())
+    if init_model is not None:
+        model.load_state_dict(init_model.state_dict())
     run_dir = Path(cfg.run_dir or Path("runs/construct") / Path(cfg.out).stem)
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "checkpoint.pt"
-    seed_everything(cfg.seed)
     # Validation instances come from another seed than the training ones.
     val_inst, val_sols, _ = _dataset(cfg, cfg.val_instances, cfg.seed * 1000 + 2, show_progress)
     data = _dataset(cfg, cfg.train_instances, cfg.seed * 1000 + 1, show_progress)
@@ -158,7 +206,6 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
     reference = [problem.objective(i, s) for i, s in zip(val_inst, val_sols)]
     lengths = np.array([len(t) for t in trajs])
 
-    model = build_model(problem, cfg.hyperparameters())
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     rng = np.random.default_rng(cfg.seed)
     history: dict[str, list[float]] = {"train loss": [], "validation gap %": []}
@@ -176,7 +223,7 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
         history, best, best_epoch = ck["history"], ck["best"], ck["best_epoch"]
         epoch, trained_s = ck["epoch"], ck["trained_s"]
         before = ck["config"]
-        validation_keys = ("knn", "val_instances", "label_time")
+        validation_keys = ("knn", "val_instances", "label_time", "label_clock")
         changed = [k for k in validation_keys if before.get(k) != getattr(cfg, k)]
         if changed:
             # Validation measures otherwise now: the policy to beat is the one already written,
@@ -185,6 +232,11 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
             best, best_epoch = _gap_of_file(cfg, problem, val_inst, reference), epoch
             log.info("validation changed: %s scores %.3f %% on it", cfg.out, best)
         log.info("resumed %s at epoch %d (best gap %.3f %%)", ckpt_path, epoch, best)
+    elif init_model is not None:
+        # Fine-tuning: the starting policy is the one to beat on the user's distribution.
+        best = validation_gap(problem, model, val_inst, reference, cfg.knn)
+        log.info("init policy %s: validation gap %.3f %%", cfg.init, best)
+        _save(cfg, model, 0, best, 0.0, len(instances), init_meta)
 
     start = time.perf_counter() - trained_s
 
@@ -219,7 +271,9 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
             history["validation gap %"].append(gap)
             if gap < best:
                 best, best_epoch = gap, epoch
-                _save(cfg, model, epoch, best, time.perf_counter() - start, len(instances))
+                _save(
+                    cfg, model, epoch, best, time.perf_counter() - start, len(instances), init_meta
+                )
             torch.save(
                 {
                     "config": dataclasses.asdict(cfg), "hyperparameters": cfg.hyperparameters(),
@@ -236,12 +290,34 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
             log.info("epoch %d loss %.4f val gap %.3f %%", epoch, history["train loss"][-1], gap)
             advance(1, status=f"loss {history['train loss'][-1]:.3f} gap {gap:.2f}% best {best:.2f}%")
     if not Path(cfg.out).is_file():
-        _save(cfg, model, epoch, best, time.perf_counter() - start, len(instances))
+        _save(cfg, model, epoch, best, time.perf_counter() - start, len(instances), init_meta)
     return Path(cfg.out)
 
 
-def _save(cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_train: int) -> None:
+def _lineage(cfg: TrainConfig, init_meta: dict[str, Any]) -> dict[str, Any]:
+    """Model-card fields naming where a fine-tuned policy's weights come from and their licence
+    (a policy derived from the BQ-NCO authors' weights keeps their CC BY-NC-SA 4.0)."""
+    if not cfg.init:
+        return {}
+    source = {"file": Path(cfg.init).name}
+    for key in ("origin", "source_sha256", "licence"):
+        if key in init_meta:
+            source[key] = init_meta[key]
+    if "init" in init_meta:  # fine-tuned from a fine-tuned policy: keep the chain
+        source["init"] = init_meta["init"]
+    out: dict[str, Any] = {"init": source}
+    if "licence" in init_meta:
+        out["licence"] = init_meta["licence"]
+        out["origin"] = f"fine-tuned from {init_meta.get('origin', Path(cfg.init).name)}"
+    return out
+
+
+def _save(
+    cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_train: int,
+    init_meta: dict[str, Any],
+) -> None:
     problem = get_problem(cfg.problem)
+    dist = "" if cfg.distribution == "uniform" else f" {cfg.distribution}"
     save_policy(
         cfg.out,
         PolicyFile(
@@ -251,10 +327,11 @@ def _save(cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_tra
             state_dict={k: v.detach().clone() for k, v in model.state_dict().items()},
             metadata={
                 "problem": cfg.problem,
+                **_lineage(cfg, init_meta),
                 "training_data": (
-                    f"{n_train} random {cfg.problem.upper()}{cfg.n} instances (seed "
+                    f"{n_train} random{dist} {cfg.problem.upper()}{cfg.n} instances (seed "
                     f"{cfg.seed * 1000 + 1}) labelled by {EXPERTS.get(cfg.problem, 'PyVRP')} "
-                    f"({cfg.label_time} s each), "
+                    f"({cfg.label_time} s{' CPU' if cfg.label_clock == 'cpu' else ''} each), "
                     "with sub-path augmentation"
                     + (" and random equivalent copies (Problem.augment)" if cfg.augment else "")
                     + (f", cut to the {cfg.knn} nearest candidates" if cfg.knn else "")
@@ -265,7 +342,7 @@ def _save(cfg: TrainConfig, model, epoch: int, gap: float, seconds: float, n_tra
                 "training_seconds": round(seconds, 1),
                 "validation_gap_percent": round(gap, 3),
                 "validation": (
-                    f"greedy on {cfg.val_instances} random instances (seed {cfg.seed * 1000 + 2}), "
+                    f"greedy on {cfg.val_instances} random{dist} instances (seed {cfg.seed * 1000 + 2}), "
                     "gap to the expert labels" + (f", decoded with knn {cfg.knn}" if cfg.knn else "")
                 ),
                 "config": dataclasses.asdict(cfg),

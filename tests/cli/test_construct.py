@@ -138,3 +138,17 @@ def test_bad_threads_and_batch_size_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ORLEARN_THREADS", "many")
     assert main(["construct", "solve", target, "--problem", "tsp"]) == 2
     assert "ORLEARN_THREADS" in capsys.readouterr().err
+
+
+def test_train_flags_for_the_perceiver_fail_fast_on_bad_input(tmp_path, capsys):
+    out = str(tmp_path / "p.pt")
+    assert main(["construct", "train", "--problem", "kp", "--arch", "perceiver", "--out", out]) == 2
+    assert "perceiver architecture is defined for tsp, cvrp" in capsys.readouterr().err
+    assert main(["construct", "train", "--problem", "cvrp", "--distribution", "clustered",
+                 "--out", out]) == 2
+    assert "no 'clustered' instances for cvrp" in capsys.readouterr().err
+    assert main(["construct", "train", "--problem", "tsp", "--init", str(tmp_path / "none.best"),
+                 "--out", out]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert main(["construct", "train", "--problem", "tsp", "--latent-len", "8", "--out", out]) == 2
+    assert "perceiver architecture only" in capsys.readouterr().err

@@ -46,3 +46,13 @@ def test_op_label_respects_the_budget():
     inst = p.generate(15, 1, 2)[0]
     sol = p.expert(inst, 0.1, 0)
     assert p.check(inst, sol) is None and p.objective(inst, sol) > 0
+
+
+def test_cpu_clock_labels_have_their_own_cache_entries(tmp_path):
+    instances = get_problem("tsp").generate(8, 2, 0)
+    wall = labels.label_instances("tsp", instances, time_limit=0.05, cache_dir=tmp_path,
+                                  show_progress=False)
+    cpu = labels.label_instances("tsp", instances, time_limit=0.05, cache_dir=tmp_path,
+                                 show_progress=False, clock="cpu")
+    assert len(list((tmp_path / "tsp").glob("*.json"))) == 4
+    assert all(sorted(s) == sorted(w) for s, w in zip(cpu, wall))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 
 from orlearn.construct.labels import label_instances
@@ -91,3 +92,32 @@ def test_knn_batches_keep_the_expert_step():
                 assert torch.equal(sub.ids.gather(1, (target // a)[:, None]), full_ids)
                 assert torch.equal(target % a, full_target % a)
             assert bool(p.mask(sub).reshape(len(target), -1)[torch.arange(len(target)), target].all())
+
+
+def test_fine_tuning_from_a_bqnco_checkpoint_keeps_its_origin_and_licence(tmp_path):
+    """--init: the starting policy is scored and written first; the model card names the
+    authors' checkpoint and its licence; sizes that contradict the init policy are refused."""
+    from orlearn.construct import bqnco
+    from orlearn.construct.perceiver import PerceiverPolicy
+    from orlearn.errors import OrlearnError
+
+    torch.set_num_threads(1)
+    sizes = {"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 24, "latent_len": 4, "latent_dim": 8}
+    torch.manual_seed(0)
+    init = tmp_path / "tsp_tiny.best"
+    torch.save(bqnco.to_checkpoint(PerceiverPolicy("tsp", **sizes)), init)
+    cfg = TrainConfig(problem="tsp", out=str(tmp_path / "ft.pt"), n=8, train_instances=6,
+                      val_instances=2, label_time=0.02, batch_size=8, epochs=1, steps_per_epoch=2,
+                      init=str(init), distribution="clustered", cache_dir=str(tmp_path / "labels"),
+                      run_dir=str(tmp_path / "run"))
+    path = train(cfg, show_progress=False)
+    model, meta = load_model(str(path), get_problem("tsp"))
+    assert model.hyperparameters == {"arch": "perceiver", **sizes}
+    card = json.loads(model_card_path(path).read_text())["metadata"]
+    assert card["licence"] == "CC BY-NC-SA 4.0" and "naver/bq-nco" in card["origin"]
+    assert card["init"]["file"] == "tsp_tiny.best" and "clustered" in card["training_data"]
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history["validation gap %"]) == 1
+    with pytest.raises(OrlearnError, match="d_model 16, not 32"):
+        train(TrainConfig(problem="tsp", out=str(tmp_path / "x.pt"), init=str(init), d_model=32),
+              show_progress=False)

@@ -63,6 +63,24 @@ class Problem(ABC):
     def generate(self, n: int, count: int, seed: int) -> list[Any]:
         """``count`` random instances with ``n`` nodes/items from the standard distribution."""
 
+    # Instance distributions of :meth:`sample`; "uniform" is :meth:`generate`.
+    distributions: tuple[str, ...] = ("uniform",)
+
+    def sample(self, n: int, count: int, seed: int, distribution: str = "uniform") -> list[Any]:
+        """``count`` random instances of ``distribution`` (one of :attr:`distributions`)."""
+        if distribution not in self.distributions:
+            raise OrlearnError(
+                f"no '{distribution}' instances for {self.name} "
+                f"(choose from {', '.join(self.distributions)})"
+            )
+        if distribution == "uniform":
+            return self.generate(n, count, seed)
+        return self._sample(n, count, seed, distribution)
+
+    def _sample(self, n: int, count: int, seed: int, distribution: str) -> list[Any]:
+        """Instances of the problem's other distributions (subclasses that list some)."""
+        raise NotImplementedError
+
     def read(self, path: str | Path) -> Any:
         """Read one instance file of the problem's standard format."""
         raise OrlearnError(f"no file reader for problem '{self.name}'")
@@ -268,6 +286,16 @@ def scaled_int(dist: np.ndarray, rounded: bool) -> np.ndarray:
     if rounded:
         return dist.astype(np.int64)
     return np.rint(dist * 1e5).astype(np.int64)
+
+
+def unit_square(coords: np.ndarray) -> np.ndarray:
+    """``coords`` (n, 2) as they are if they lie in the unit square, else translated and scaled
+    uniformly into it (TSPLIB / CVRPLIB instances): the BQ-perceiver reads raw coordinates, as
+    it was trained on unit-square instances, and distances keep their ratios."""
+    lo, hi = coords.min(0), coords.max(0)
+    if lo.min() >= 0.0 and hi.max() <= 1.0:
+        return coords
+    return (coords - lo) / max(float((hi - lo).max()), 1e-12)
 
 
 def normalize_coords(coords: Any) -> Any:

@@ -30,6 +30,7 @@ from orlearn.construct.problems.base import (
     remove_tokens,
     scaled_int,
     token_position,
+    unit_square,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
 from orlearn.errors import OrlearnError
@@ -66,7 +67,7 @@ class CVRPInstance:
 @dataclasses.dataclass
 class CVRPState(BatchState):
     coords: torch.Tensor  # (B, m, 2)
-    demands: torch.Tensor  # (B, m) float; 0 for depot and origin
+    demands: torch.Tensor  # (B, m) float; 0 for the depot; the origin keeps its own (BQ-perceiver input)
     left: torch.Tensor  # (B,) capacity left in the vehicle
     capacity: torch.Tensor  # (B,)
     ids: torch.Tensor  # (B, m)
@@ -174,7 +175,7 @@ class CVRP(Problem):
     def initial_state(self, instances: Sequence[CVRPInstance]) -> CVRPState:
         for inst in instances:
             validate(inst)
-        coords = torch.as_tensor(np.stack([i.coords for i in instances]), dtype=torch.float32)
+        coords = torch.as_tensor(np.stack([unit_square(i.coords) for i in instances]), dtype=torch.float32)
         dem = torch.as_tensor(np.stack([i.demands for i in instances]), dtype=torch.float32)
         b, n1 = dem.shape
         cap = torch.tensor([float(i.capacity) for i in instances])
@@ -203,7 +204,9 @@ class CVRP(Problem):
             [state.coords[:, :1], state.coords[torch.arange(b), last][:, None],
              remove_tokens(state.coords[:, 2:], keep)], 1,
         )
-        demands = torch.cat([torch.zeros(b, 2), remove_tokens(state.demands[:, 2:], keep)], 1)
+        demands = torch.cat(
+            [torch.zeros(b, 1), dem[:, -1:], remove_tokens(state.demands[:, 2:], keep)], 1
+        )
         ids = torch.cat([state.ids[:, :1], served[:, -1:], remove_tokens(state.ids[:, 2:], keep)], 1)
         return CVRPState(coords, demands, left, state.capacity, ids, torch.zeros(b, dtype=torch.bool))
 
@@ -215,7 +218,6 @@ class CVRP(Problem):
         ar = torch.arange(state.batch)
         left = torch.where(via, state.capacity, state.left) - state.demands[ar, token]
         coords, demands, ids = move_to_slot([state.coords, state.demands, state.ids], token, 1)
-        demands[:, 1] = 0.0
         return CVRPState(coords, demands, left, state.capacity, ids, torch.zeros_like(state.first))
 
     def done(self, state: CVRPState) -> bool:
@@ -229,7 +231,9 @@ class CVRP(Problem):
         flags[:, 0, 0] = 1.0
         flags[:, 1, 1] = 1.0
         left = (state.left[:, None] / cap).expand(b, m)
-        return torch.cat([xy, (state.demands / cap)[..., None], flags, left[..., None]], -1)
+        demands = state.demands.clone()
+        demands[:, 1] = 0.0  # the transformer policies were trained without the origin's demand
+        return torch.cat([xy, (demands / cap)[..., None], flags, left[..., None]], -1)
 
     def mask(self, state: CVRPState) -> torch.Tensor:
         b, m = state.ids.shape

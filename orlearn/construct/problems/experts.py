@@ -4,8 +4,42 @@ branch and bound for the knapsack."""
 from __future__ import annotations
 
 import bisect
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
+
+# Which clock PyVRP's time limit runs on: "wall" (default) or "cpu" (this process's CPU time,
+# so a reference solved on a busy shared machine gets the same search effort as on an idle one).
+_CLOCK: ContextVar[str] = ContextVar("expert_clock", default="wall")
+CLOCKS = ("wall", "cpu")
+
+
+@contextmanager
+def expert_clock(clock: str) -> Iterator[None]:
+    """Run the routing experts inside the block with time limits on ``clock`` (see CLOCKS)."""
+    if clock not in CLOCKS:
+        raise ValueError(f"unknown clock '{clock}' (choose from {', '.join(CLOCKS)})")
+    token = _CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
+
+
+class MaxCpuTime:
+    """PyVRP stopping criterion: stop after ``seconds`` of this process's CPU time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.start: float | None = None
+
+    def __call__(self, best_cost: float) -> bool:
+        if self.start is None:
+            self.start = time.process_time()
+        return time.process_time() - self.start > self.seconds
 
 
 def pyvrp_routes(
@@ -20,7 +54,7 @@ def pyvrp_routes(
     vehicles: int | None = None,
 ) -> list[list[int]]:
     """Solve a routing problem on integer distances ``dist`` (node 0 = depot) with PyVRP's
-    hybrid genetic search for ``time_limit`` seconds; returns routes of node indices
+    hybrid genetic search for ``time_limit`` seconds (wall or CPU: :func:`expert_clock`); returns routes of node indices
     (depot excluded). Prizes make clients optional (prize-collecting)."""
     from pyvrp import Model
     from pyvrp.stop import MaxRuntime
@@ -47,7 +81,8 @@ def pyvrp_routes(
         for j, b in enumerate(locations):
             if i != j:
                 model.add_edge(a, b, distance=int(dist[i, j]))
-    result = model.solve(stop=MaxRuntime(time_limit), seed=seed, display=False)
+    stop = MaxCpuTime(time_limit) if _CLOCK.get() == "cpu" else MaxRuntime(time_limit)
+    result = model.solve(stop=stop, seed=seed, display=False)
     return [[_location(a) for a in route if _is(a.is_client)] for route in result.best.routes()]
 
 

@@ -31,6 +31,7 @@ from orlearn.construct.problems.base import (
     scaled_int,
     swap_labels,
     token_position,
+    unit_square,
 )
 from orlearn.construct.problems.experts import pyvrp_routes
 from orlearn.errors import OrlearnError
@@ -53,6 +54,27 @@ class TSPInstance:
         return euclidean(self.coords, self.rounded)
 
 
+def clustered(
+    n: int, count: int, seed: int, *, clusters: tuple[int, int] = (3, 8), std: float = 0.07
+) -> list[TSPInstance]:
+    """``count`` clustered TSP instances (a Gaussian mixture): a number of clusters drawn
+    uniformly from ``clusters`` (both ends included), centres uniform in the unit square, each
+    node in a random cluster at a normal offset of ``std`` per axis; every instance is then
+    scaled uniformly into the unit square. Prefix-stable in ``count``, like ``generate``."""
+    if n < 3:
+        raise OrlearnError("a TSP needs at least 3 nodes")
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        k = int(rng.integers(clusters[0], clusters[1] + 1))
+        centres = rng.random((k, 2))
+        coords = centres[rng.integers(k, size=n)] + rng.normal(0.0, std, (n, 2))
+        lo = coords.min(0)
+        coords = (coords - lo) / (coords - lo).max()
+        out.append(TSPInstance(coords, name=f"tsp{n}-clustered-{seed}-{i}"))
+    return out
+
+
 @dataclasses.dataclass
 class TSPState(BatchState):
     coords: torch.Tensor  # (B, m, 2) float
@@ -70,6 +92,11 @@ class TSP(Problem):
             raise OrlearnError("a TSP needs at least 3 nodes")
         rng = np.random.default_rng(seed)
         return [TSPInstance(rng.random((n, 2)), name=f"tsp{n}-{seed}-{i}") for i in range(count)]
+
+    distributions = ("uniform", "clustered")
+
+    def _sample(self, n: int, count: int, seed: int, distribution: str) -> list[TSPInstance]:
+        return clustered(n, count, seed)
 
     def read(self, path: str | Path) -> TSPInstance:
         header, sections = read_tsplib(path)
@@ -117,7 +144,9 @@ class TSP(Problem):
         return tour[1:, None]
 
     def initial_state(self, instances: Sequence[TSPInstance]) -> TSPState:
-        coords = torch.as_tensor(np.stack([inst.coords for inst in instances]), dtype=torch.float32)
+        coords = torch.as_tensor(
+            np.stack([unit_square(inst.coords) for inst in instances]), dtype=torch.float32
+        )
         b, n = coords.shape[:2]
         coords = torch.cat([coords[:, :1], coords], 1)  # node 0 is origin and destination
         ids = torch.cat([torch.zeros(b, 1, dtype=torch.long), torch.arange(n).expand(b, n)], 1)

@@ -1,8 +1,10 @@
-"""The exact knapsack expert: brute-force optima, weights that integer flooring gets wrong, SCIP."""
+"""The experts: the exact knapsack (brute-force optima, weights that integer flooring gets wrong,
+SCIP) and expert time limits on the CPU clock (a busy machine does not shorten the search)."""
 
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 
 from orlearn.construct.labels import instance_key
 from orlearn.construct.problems import get_problem
-from orlearn.construct.problems.experts import exact_knapsack
+from orlearn.construct.problems.experts import MaxCpuTime, exact_knapsack, expert_clock
 from orlearn.construct.problems.kp import KPInstance
 
 
@@ -78,3 +80,23 @@ def test_kp_label_cache_key_names_the_expert(monkeypatch):
     current = instance_key("kp", inst, 0, 0)
     monkeypatch.setattr(type(get_problem("kp")), "expert_version", "")
     assert instance_key("kp", inst, 0, 0) != current
+
+
+def test_cpu_time_criterion_ignores_time_spent_waiting():
+    stop = MaxCpuTime(0.05)
+    assert not stop(0.0)
+    time.sleep(0.1)  # wall time passes, CPU time does not
+    assert not stop(0.0)
+    t0 = time.process_time()
+    while not stop(0.0):
+        pass
+    assert time.process_time() - t0 > 0.03
+
+
+def test_routing_expert_on_the_cpu_clock_is_feasible():
+    p = get_problem("cvrp")
+    inst = p.generate(8, 1, 0)[0]
+    with expert_clock("cpu"):
+        assert p.check(inst, p.expert(inst, 0.05, 0)) is None
+    with pytest.raises(ValueError, match="unknown clock"), expert_clock("sundial"):
+        pass
