@@ -107,7 +107,7 @@ def test_weakly_trained_policy_keeps_the_imitation_choices(cli_run: Path) -> Non
 
 
 # Known defect, kept visible: about one run in four (more under load) the resumed weights differ
-# from the uninterrupted run's in the last bits; the cause (some ordering or timing in an
+# from the uninterrupted run's; the cause (some ordering or timing in an
 # episode) is not found yet. Not strict, so a pass shows as XPASS and a failure does not hide
 # the rest of the suite.
 @pytest.mark.xfail(strict=False, reason="resume is not always bit-identical (under investigation)")
