@@ -84,23 +84,42 @@ def save_policy(path: str | Path, policy: PolicyFile) -> Path:
     return path
 
 
-def load_policy(
-    path: str | Path, *, kind: str | None = None, feature_version: int | None = None
-) -> PolicyFile:
-    """Read a policy file, checking its format, kind and feature version.
+def read_torch_file(path: str | Path, expected: str = "orlearn policy file") -> Any:
+    """A torch file's contents (tensors and plain containers only: no code runs); a missing or
+    unreadable file is a one-line :class:`PolicyFileError` that names what was ``expected``."""
+    import warnings
 
-    Raises :class:`PolicyFileError` with a one-line explanation for a missing, corrupted or
-    mismatched file.
-    """
     import torch
 
     path = Path(path)
     if not path.is_file():
         raise PolicyFileError(f"policy file not found: {path}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about the pickle protocol of a file it is about to refuse anyway;
+            # the one-line error below says all the user needs.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file; all mean the same here
-        raise PolicyFileError(f"{path} is not a readable orlearn policy file ({type(exc).__name__})") from exc
+        raise PolicyFileError(f"{path} is not a readable {expected} ({type(exc).__name__})") from exc
+
+
+def load_policy(
+    path: str | Path,
+    *,
+    kind: str | None = None,
+    feature_version: int | None = None,
+    payload: Any = None,
+) -> PolicyFile:
+    """Read a policy file, checking its format, kind and feature version; ``payload``: the
+    file's contents when the caller has read them already (the file is then not read again).
+
+    Raises :class:`PolicyFileError` with a one-line explanation for a missing, corrupted or
+    mismatched file.
+    """
+    path = Path(path)
+    if payload is None:
+        payload = read_torch_file(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise PolicyFileError(f"{path} is not an orlearn policy file")
     if payload.get("format_version") != FORMAT_VERSION:

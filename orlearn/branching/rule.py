@@ -95,13 +95,15 @@ def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy
     from orlearn.branching.published import is_rl2branch_state_dict, load_rl2branch_policy
     from orlearn.errors import PolicyFileError
     from orlearn.policy_file import FORMAT as POLICY_FORMAT
-    from orlearn.policy_file import load_policy
+    from orlearn.policy_file import load_policy, read_torch_file
 
     path = resolve_policy_path(spec).resolve()
     key = (str(path), path.stat().st_mtime_ns)
     if key in _CACHE:
         return _CACHE[key]
-    payload = _read_torch_file(path)
+    payload = read_torch_file(
+        path, "policy file: expected an orlearn policy or an rl2branch GCNN state dict (il.pkl)"
+    )
     if is_rl2branch_state_dict(payload):
         _CACHE[key] = load_rl2branch_policy(path, payload)
         return _CACHE[key]
@@ -109,10 +111,10 @@ def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy
         raise PolicyFileError(
             f"{path} is neither an orlearn policy file nor an rl2branch GCNN state dict (il.pkl)"
         )
-    if load_policy(path).kind == RL_KIND:  # trained by `orlearn train branching-rl`
+    if payload.get("kind") == RL_KIND:  # trained by `orlearn train branching-rl`
         _CACHE[key] = load_rl_policy(path)
         return _CACHE[key]
-    pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION)
+    pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION, payload=payload)
     try:
         model = BranchingGNN(**pf.hyperparameters)
         model.load_state_dict(pf.state_dict)
@@ -125,26 +127,6 @@ def load_branching_policy(spec: str | Path | BranchingPolicy | RLBranchingPolicy
     _CACHE[key] = policy
     return policy
 
-
-def _read_torch_file(path: Path) -> Any:
-    """A torch file's contents (tensors and plain containers only: no code runs)."""
-    import warnings
-
-    import torch
-
-    from orlearn.errors import PolicyFileError
-
-    try:
-        with warnings.catch_warnings():
-            # torch warns about the pickle protocol of a file it is about to refuse anyway;
-            # the one-line error below says all the user needs.
-            warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a bad file; all mean the same here
-        raise PolicyFileError(
-            f"{path} is not a readable policy file ({type(exc).__name__}): expected an orlearn "
-            "policy or an rl2branch GCNN state dict (il.pkl)"
-        ) from exc
 
 
 class GuardedBranchrule(scip.Branchrule):

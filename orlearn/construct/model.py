@@ -6,7 +6,6 @@ either kind, and the BQ-NCO authors' PerceiverIO checkpoints, load with :func:`l
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -140,23 +139,16 @@ def load_model(path: str, problem: Problem) -> tuple[torch.nn.Module, dict[str, 
     architecture) or a BQ-NCO authors' PerceiverIO checkpoint (``*.best``), told apart by
     content. Refuses one made for another problem or model with a one-line message."""
     from orlearn.construct import bqnco
-    from orlearn.policy_file import FORMAT, load_policy
+    from orlearn.policy_file import FORMAT, load_policy, read_torch_file
 
-    target = Path(path)
-    if not target.is_file():
-        raise PolicyFileError(f"policy file not found: {path}")
-    try:
-        payload = torch.load(target, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a bad file; all mean the same here
-        raise PolicyFileError(
-            f"{path} is neither an orlearn policy file nor a BQ-NCO checkpoint "
-            f"({type(exc).__name__})"
-        ) from exc
+    payload = read_torch_file(path, "policy file: expected an orlearn policy or a BQ-NCO checkpoint")
     if bqnco.is_checkpoint(payload):
         return bqnco.load_checkpoint(payload, path, problem.name)
     if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
         raise PolicyFileError(f"{path} is neither an orlearn policy file nor a BQ-NCO checkpoint")
-    pf = load_policy(path, kind=f"construct/{problem.name}", feature_version=problem.feature_version)
+    pf = load_policy(
+        path, kind=f"construct/{problem.name}", feature_version=problem.feature_version, payload=payload
+    )
     try:
         model = build_model(problem, pf.hyperparameters)
         model.load_state_dict(pf.state_dict)
