@@ -1,9 +1,10 @@
 """orlearn: learned policies inside operations-research solvers.
 
-The names most users need first are here: ``solve`` (one SCIP solve, see :mod:`orlearn.scip`) and
-``attach_branching`` (a learned branching rule on any pyscipopt Model, see
-:mod:`orlearn.branching.rule`). They load lazily so that ``import orlearn`` stays cheap; importing
-orlearn also registers ``SolverFactory("orlearn")`` with Pyomo (:mod:`orlearn.pyomo`).
+The names most users need first are here: ``solve`` (one SCIP solve that also takes learned
+branching rules, see :func:`orlearn.branching.plugin.solve`) and ``attach_branching`` (a learned
+branching rule on any pyscipopt Model, see :mod:`orlearn.branching.plugin`). They load lazily so
+that ``import orlearn`` stays cheap: it imports neither SCIP, torch nor Pyomo. Pyomo users
+register ``SolverFactory("orlearn")`` with ``import orlearn.branching.pyomo``.
 """
 
 from typing import Any
@@ -11,8 +12,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
-    "solve": ("orlearn.scip", "solve"),
-    "attach_branching": ("orlearn.branching.rule", "attach_branching"),
+    "solve": ("orlearn.branching.plugin", "solve"),
+    "attach_branching": ("orlearn.branching.plugin", "attach_branching"),
 }
 
 __all__ = ["__version__", "attach_branching", "solve"]
@@ -25,6 +26,3 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'orlearn' has no attribute {name!r}")
-
-
-from orlearn import pyomo as _pyomo_plugin  # noqa: E402,F401  (registers SolverFactory("orlearn"))

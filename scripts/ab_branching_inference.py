@@ -21,9 +21,9 @@ def main() -> None:
     import torch
 
     import orlearn.branching.model as model_module
-    from orlearn.branching.rule import attach_branching
+    from orlearn.branching.plugin import attach_branching
     from orlearn.milp.io import read_model, resolve_instances
-    from orlearn.scip import SETTINGS
+    from orlearn.solver.settings import SETTINGS
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dist", default="setcover/small")

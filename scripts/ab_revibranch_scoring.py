@@ -18,9 +18,9 @@ import pyscipopt as scip
 import torch
 
 from orlearn.branching.revibranch.policy import load_rl_policy, single_batch
-from orlearn.branching.revibranch.rule import RULE_NAME, RevivedBranchrule
-from orlearn.branching.rule import PRIORITY
-from orlearn.scip import SETTINGS
+from orlearn.branching.rules.guarded import PRIORITY
+from orlearn.branching.rules.rl import RULE_NAME, RevivedBranchrule
+from orlearn.solver.settings import SETTINGS
 
 
 class BatchedScoringRule(RevivedBranchrule):

@@ -101,7 +101,7 @@ def per_node_ms(results: list) -> dict[str, float]:
 def node_ratios(results: list, fsb: list, rules: list[str]) -> dict[str, dict[str, float]]:
     """Per rule: 10-shifted geometric mean of its nodes / that of full strong branching
     (``fsb``), over the instances both solved, and how many those are."""
-    from orlearn.metrics import NODE_SHIFT, shifted_geometric_mean
+    from orlearn.solver.metrics import NODE_SHIFT, shifted_geometric_mean
 
     fsb_nodes = {r.instance: r.nodes for r in fsb if r.solved}
     out = {}
@@ -117,10 +117,10 @@ def node_ratios(results: list, fsb: list, rules: list[str]) -> dict[str, dict[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    from orlearn.batch import read_results, solve_batch
+    from orlearn.branching.plugin import solve_batch, validate_rule
     from orlearn.errors import OrlearnError
     from orlearn.milp.io import resolve_instances
-    from orlearn.scip import validate_rule
+    from orlearn.solver.batch import read_results
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES)
@@ -224,7 +224,7 @@ def _section(
     results: list, rules: list[str], dist: str, settings: str, args: argparse.Namespace
 ) -> tuple[dict, str]:
     """The summary entry and the markdown section of one class, size and settings."""
-    from orlearn.metrics import summarize, summary_markdown
+    from orlearn.solver.metrics import summarize, summary_markdown
 
     rows = summarize(results, rules)
     by_rule = {row.rule: row for row in rows}

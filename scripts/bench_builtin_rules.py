@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from orlearn.batch import solve_batch
-from orlearn.metrics import summarize, summary_markdown
 from orlearn.milp.io import is_instance_file
+from orlearn.solver.batch import solve_batch
+from orlearn.solver.metrics import summarize, summary_markdown
 
 DEFAULT_SETS = [
     "instances/milp/setcover_small_test",

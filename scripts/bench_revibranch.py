@@ -33,12 +33,12 @@ import logging
 import sys
 from pathlib import Path
 
-from orlearn.batch import solve_batch
+from orlearn.branching.plugin import solve_batch
 from orlearn.branching.revibranch import MAX_ADVANTAGE, PRIOR_WEIGHT
 from orlearn.errors import OrlearnError
-from orlearn.metrics import shifted_geometric_mean
 from orlearn.milp.io import is_instance_file
-from orlearn.scip import SolveResult
+from orlearn.solver.metrics import shifted_geometric_mean
+from orlearn.solver.result import SolveResult
 
 #: variant -> (RLConfig switches, table label)
 VARIANTS = {
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    from orlearn.branching.policies import resolve_policy_path
+    from orlearn.branching.loader import resolve_policy_path
     from orlearn.branching.revibranch.learner import RLConfig, train_revibranch
 
     work = Path(args.work)

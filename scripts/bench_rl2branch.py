@@ -20,10 +20,10 @@ import os
 import sys
 from pathlib import Path
 
-from orlearn.batch import solve_batch
+from orlearn.branching.plugin import solve_batch
 from orlearn.errors import OrlearnError
-from orlearn.metrics import shifted_geometric_mean
 from orlearn.milp.io import resolve_instances
+from orlearn.solver.metrics import shifted_geometric_mean
 
 CLASSES = ("setcover", "cauctions", "indset", "ufacilities", "mknapsack")
 POLICIES = ("il", "mdp", "tmdp+DFS", "tmdp+ObjLim")

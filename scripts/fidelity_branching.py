@@ -144,9 +144,9 @@ def _feature_table(policy, stats: dict[str, FeatureStats]) -> list[str]:
 def run(dist_name: str, args: argparse.Namespace) -> dict:
     import torch
 
-    from orlearn.branching.rule import load_branching_policy
+    from orlearn.branching.loader import load_branching_policy
     from orlearn.milp.registry import get_distribution
-    from orlearn.scip import SETTINGS
+    from orlearn.solver.settings import SETTINGS
 
     torch.set_num_threads(1)
     dist = get_distribution(dist_name)
@@ -218,7 +218,7 @@ def ablate(saved: Path, spec: str) -> list[str]:
     import torch
 
     from orlearn.branching.ecole_observation import CONS_FEATURES, VAR_FEATURES
-    from orlearn.branching.rule import load_branching_policy
+    from orlearn.branching.loader import load_branching_policy
 
     torch.set_num_threads(1)
     policy = load_branching_policy(spec)

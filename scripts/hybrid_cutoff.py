@@ -12,7 +12,7 @@ the registry's *valid* split (never the test split the benchmark reports on) wit
 ``OUT/cutoff_SETTINGS.md``): per class, each rule's 1-shifted geometric mean of solving CPU
 seconds, 10-shifted geometric mean of nodes and time ratio to relpscost, and over all classes
 the geometric mean of per-instance (time + 1) / (relpscost time + 1); then the hybrid with the
-smallest such mean (the rule's default, ``orlearn.branching.hybrid.DEFAULT_DEPTH``).
+smallest such mean (the rule's default, ``orlearn.branching.rules.hybrid.DEFAULT_DEPTH``).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    from orlearn.batch import solve_batch
-    from orlearn.metrics import TIME_SHIFT, summarize
+    from orlearn.branching.plugin import solve_batch
     from orlearn.milp.io import resolve_instances
+    from orlearn.solver.metrics import TIME_SHIFT, summarize
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--classes", nargs="+", default=["setcover", "cauctions"])

@@ -15,10 +15,10 @@ import statistics
 import time
 from pathlib import Path
 
-from orlearn.batch import solve_batch
 from orlearn.milp.hardness import distribution_level, hardness_level, level_counts
 from orlearn.milp.io import generate, read_model
 from orlearn.milp.registry import list_distributions
+from orlearn.solver.batch import solve_batch
 
 OUT = Path("runs/milp_benchmark")
 

@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 import pyomo.environ as pyo
 
-import orlearn.pyomo  # noqa: F401 - registers SolverFactory("orlearn") (import orlearn does too)
+import orlearn.branching.pyomo  # noqa: F401 - registers SolverFactory("orlearn")
 
 
 def facility_model(n_customers: int = 50, n_facilities: int = 20, seed: int = 0) -> pyo.ConcreteModel:

@@ -1,7 +1,7 @@
 """ReviBranch episode throughput: episodes per minute with local workers and on Ray.
 
 Runs the same episode tasks (same instances, seeds and exploration rate, the ReviBranch network
-built from an imitation policy) through :func:`orlearn.batch.run_tasks` once per configuration:
+built from an imitation policy) through :func:`orlearn.solver.executors.run_tasks` once per configuration:
 ``local:J`` (J forked workers) and ``ray:J[:K]`` (a local Ray with J CPUs, or the cluster at
 ``--address``; tasks carry the weights and instances as bytes, as training sends them; K
 episodes per Ray worker process before it is replaced, 1 by default). Prints
@@ -24,12 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from orlearn.batch import TaskError, ray_session, run_tasks
+from orlearn.branching.loader import load_branching_policy
 from orlearn.branching.revibranch.episode import EpisodeTask, run_episode
 from orlearn.branching.revibranch.policy import from_imitation, save_rl_policy
-from orlearn.branching.rule import load_branching_policy
 from orlearn.errors import OrlearnError
 from orlearn.milp.io import resolve_instances
+from orlearn.solver.executors import TaskError, ray_session, run_tasks
 
 
 def parse_config(text: str) -> tuple[str, int]:

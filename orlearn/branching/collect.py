@@ -5,7 +5,7 @@ At every branching node the expert (strong branching) is queried with probabilit
 the expert's choice; otherwise pseudo-cost branching decides, so that the visited states are
 diverse rather than those of strong branching alone. Gasse et al. use ``expert_prob = 0.05``
 (the default here). One episode (one instance) writes one shard; episodes run in worker processes
-through :func:`orlearn.batch.run_tasks` (local processes or Ray), and a rerun skips the
+through :func:`orlearn.solver.executors.run_tasks` (local processes or Ray), and a rerun skips the
 instances whose shard exists, so collection resumes after a kill.
 """
 
@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from orlearn.branching.dataset import SHARD_SUFFIX, ShardWriter
+from orlearn.branching.rules.sampling import SamplingBranchrule
 from orlearn.errors import OrlearnError
 
 log = logging.getLogger(__name__)
@@ -43,59 +42,10 @@ class Episode:
     params: dict[str, Any] = field(default_factory=dict)  # SCIP parameters on top of "gasse"
 
 
-def _sampling_rule_class() -> type:
-    import pyscipopt as scip
-
-    from orlearn.branching.expert import ExpertError, strong_branching_scores
-    from orlearn.branching.observation import ObservationBuilder
-
-    class SamplingBranchrule(scip.Branchrule):
-        """Queries the expert with probability ``expert_prob`` and branches on its choice."""
-
-        def __init__(self, writer: ShardWriter, expert_prob: float, seed: int) -> None:
-            self.writer = writer
-            self.expert_prob = expert_prob
-            self.rng = np.random.default_rng(seed)
-            self.builder = ObservationBuilder()
-            self.expert_calls = 0
-            self.expert_seconds = 0.0
-            self.failures = 0
-
-        def branchexeclp(self, allowaddcons: bool) -> dict:
-            if self.rng.random() >= self.expert_prob:
-                return {"result": scip.SCIP_RESULT.DIDNOTRUN}
-            try:
-                t0 = time.perf_counter()
-                obs = self.builder(self.model)
-                if len(obs.candidate_vars) == 0:
-                    return {"result": scip.SCIP_RESULT.DIDNOTRUN}
-                scores = strong_branching_scores(self.model, obs.candidate_vars)
-                self.expert_seconds += time.perf_counter() - t0
-                self.expert_calls += 1
-                if not np.all(np.isfinite(scores)):
-                    raise ExpertError("non-finite strong-branching score")
-                node = self.model.getCurrentNode()
-                self.writer.add(obs, scores, depth=node.getDepth(), node=node.getNumber())
-                self.model.branchVar(obs.candidate_vars[int(np.argmax(scores))])
-                return {"result": scip.SCIP_RESULT.BRANCHED}
-            except Exception as exc:  # never let one node end the episode: pscost takes over
-                self.failures += 1
-                log.debug("expert failed at a node: %s", exc)
-                return {"result": scip.SCIP_RESULT.DIDNOTRUN}
-
-        def branchexecps(self, allowaddcons: bool) -> dict:
-            return {"result": scip.SCIP_RESULT.DIDNOTRUN}
-
-        def branchexecext(self, allowaddcons: bool) -> dict:
-            return {"result": scip.SCIP_RESULT.DIDNOTRUN}
-
-    return SamplingBranchrule
-
-
 def run_episode(episode: Episode) -> dict[str, Any]:
     """Solve one instance with the sampling rule and write its shard; returns statistics."""
     from orlearn.milp.io import read_model
-    from orlearn.scip import SETTINGS
+    from orlearn.solver.settings import SETTINGS
 
     t0 = time.perf_counter()
     model = read_model(episode.instance)
@@ -111,7 +61,7 @@ def run_episode(episode: Episode) -> dict[str, Any]:
     if episode.time_limit is not None:
         model.setParam("limits/time", episode.time_limit)
     writer = ShardWriter(instance=episode.instance, distribution=episode.distribution)
-    rule = _sampling_rule_class()(writer, episode.expert_prob, episode.seed)
+    rule = SamplingBranchrule(writer, episode.expert_prob, episode.seed)
     model.includeBranchrule(rule, "orlearn-sampler", "expert sampling", 1_000_000, -1, 1.0)
     model.optimize()
     stats = {
@@ -187,7 +137,7 @@ def collect(
     timeout: float | None = None,
 ) -> Iterator[tuple[Episode, dict[str, Any] | None, str | None]]:
     """Run the episodes whose shard does not exist yet; yields (episode, stats, error)."""
-    from orlearn.batch import TaskError, run_tasks
+    from orlearn.solver.executors import TaskError, run_tasks
 
     todo = [e for e in episodes if not Path(e.shard).is_file()]
     # Forked local workers inherit these modules instead of importing torch (seconds) each.

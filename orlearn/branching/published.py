@@ -34,7 +34,7 @@ from orlearn.branching.ecole_observation import (
 )
 from orlearn.branching.model import BranchingGNN
 from orlearn.branching.observation import Observation
-from orlearn.branching.rule import BranchingPolicy
+from orlearn.branching.policy import BranchingPolicy
 from orlearn.errors import PolicyFileError
 
 FORMAT = "rl2branch"

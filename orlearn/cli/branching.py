@@ -78,7 +78,7 @@ def register(subparsers: Any) -> None:
 def _collect(args: argparse.Namespace) -> int:
     from orlearn.branching.collect import collect, plan_episodes
     from orlearn.progress import progress_bar
-    from orlearn.scip import parse_params
+    from orlearn.solver.settings import parse_params
 
     episodes = plan_episodes(
         args.specs, args.n, args.out, split=args.split, expert_prob=args.expert_prob,

@@ -107,10 +107,10 @@ def run_hardness(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from orlearn.batch import solve_batch
     from orlearn.errors import OrlearnError
     from orlearn.milp.hardness import Thresholds, distribution_level, hardness_level, level_counts
     from orlearn.milp.io import resolve_instances
+    from orlearn.solver.batch import solve_batch
 
     thresholds = Thresholds(args.time_scale)
     if args.time_limit <= 0:

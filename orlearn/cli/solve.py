@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orlearn.scip import SolveResult
+    from orlearn.solver.result import SolveResult
 
 EPILOG = """\
 PATH is an MPS/LP file (plain or .gz), a directory of them, a manifest.json, or a registry name
@@ -79,8 +79,9 @@ def add_solve_arguments(p: argparse.ArgumentParser) -> None:
 
 def validate_arguments(args: argparse.Namespace) -> None:
     """Check rules, settings, params and limits before any instance is generated or solved."""
+    from orlearn.branching.plugin import validate_rule
     from orlearn.errors import OrlearnError
-    from orlearn.scip import parse_params, validate_rule, validate_settings, validate_time_limit
+    from orlearn.solver.settings import parse_params, validate_settings, validate_time_limit
     from orlearn.threads import resolve_threads
 
     for rule in args.branching or ["relpscost"]:
@@ -107,8 +108,13 @@ def run_batch(args: argparse.Namespace, instances: Sequence[Path], title: str) -
     """Solve, print the comparison table, return the exit code (shared with `demo`)."""
     from rich.console import Console
 
-    from orlearn.batch import solve_batch
-    from orlearn.metrics import performance_profile, summarize, summary_markdown, summary_table
+    from orlearn.branching.plugin import solve_batch
+    from orlearn.solver.metrics import (
+        performance_profile,
+        summarize,
+        summary_markdown,
+        summary_table,
+    )
     from orlearn.threads import resolve_threads
 
     rules = args.branching or ["relpscost"]

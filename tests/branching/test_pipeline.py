@@ -5,8 +5,8 @@ import json
 import pytest
 
 from orlearn.branching.dataset import find_shards, load_shard
+from orlearn.branching.plugin import solve
 from orlearn.cli import main
-from orlearn.scip import solve
 
 
 @pytest.fixture(scope="module")

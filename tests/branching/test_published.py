@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import orlearn
+from orlearn.branching.loader import load_branching_policy
 from orlearn.branching.published import KEYS, gnn_from_rl2branch, is_rl2branch_state_dict
-from orlearn.branching.rule import load_branching_policy
 from orlearn.errors import PolicyFileError
 
 RL2BRANCH = Path(

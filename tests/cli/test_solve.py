@@ -161,7 +161,7 @@ def test_registry_name_with_n(tmp_path):
 def test_learned_rule_side_by_side(folder, tmp_path, capsys):
     """A (random) GNN policy file from orlearn.branching, solved in forked workers with torch."""
     torch = pytest.importorskip("torch")
-    pytest.importorskip("orlearn.branching.rule")
+    pytest.importorskip("orlearn.branching.plugin")
     from orlearn.branching.model import BranchingGNN
     from orlearn.branching.observation import FEATURE_VERSION
     from orlearn.policy_file import PolicyFile, save_policy

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from orlearn.milp.io import resolve_instances
-from orlearn.scip import solve
+from orlearn.solver.scip import solve
 
 MIPLIB = Path(__file__).resolve().parents[2] / "instances" / "miplib"
 

@@ -5,7 +5,8 @@ Modules: ``episode`` (a solve recorded decision by decision, with each decision'
 ``buffer`` (each state stored once, ancestor paths rebuilt from parent links), ``policy`` (the
 imitation GNN's encoder plus a path encoder, a dueling Q-function over the candidates with a
 bounded residual, KL-regularised towards the imitation policy),
-``rule`` (the SCIP branching rule), ``learner`` (DQN training, checkpoints, resume).
+``learner`` (DQN training, checkpoints, resume). Its SCIP rule is
+:mod:`orlearn.branching.rules.rl`.
 """
 
 # Defaults of the KL trust region (see orlearn.branching.revibranch.policy); here, without

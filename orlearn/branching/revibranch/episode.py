@@ -32,7 +32,7 @@ from typing import Any
 
 import pyscipopt as scip
 
-from orlearn.branching.revibranch.rule import Decision
+from orlearn.branching.rules.rl import Decision
 
 #: SCIP statuses after which the whole tree was explored (consequences are final).
 COMPLETE_STATUSES = frozenset({"optimal", "infeasible"})
@@ -178,7 +178,7 @@ class Episode:
 def run_episode(task: EpisodeTask) -> Episode:
     """Solve ``task.instance`` with the ReviBranch rule and return the recorded episode.
 
-    Module-level so that :func:`orlearn.batch.run_tasks` can run it in a worker process.
+    Module-level so that :func:`orlearn.solver.executors.run_tasks` can run it in a worker process.
     """
     if task.instance_data is None and task.policy_data is None:
         return _run_episode(task, task.instance, task.policy)
@@ -194,9 +194,9 @@ def run_episode(task: EpisodeTask) -> Episode:
 
 
 def _run_episode(task: EpisodeTask, instance: str, policy: str) -> Episode:
-    from orlearn.branching.revibranch.rule import attach_rl_branching
+    from orlearn.branching.rules.rl import attach_rl_branching
     from orlearn.milp.io import read_model
-    from orlearn.scip import SETTINGS, validate_settings
+    from orlearn.solver.settings import SETTINGS, validate_settings
 
     t0 = time.perf_counter()
     validate_settings(task.settings)

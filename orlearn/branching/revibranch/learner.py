@@ -19,7 +19,7 @@ reference tree".
 
 One round: write the current network to the output policy file (so a killed run leaves a valid
 policy), solve ``episodes_per_round`` training instances with it (epsilon-greedy) in parallel
-through :func:`orlearn.batch.run_tasks` (local worker processes or Ray), add the complete episodes to the buffer (failed or time-limited ones
+through :func:`orlearn.solver.executors.run_tasks` (local worker processes or Ray), add the complete episodes to the buffer (failed or time-limited ones
 are counted and skipped), then take ``updates_per_round`` Adam steps on Huber losses between
 ``Q(s_t, a_t)`` and the targets plus between the stake ``S(s_t)`` and the decision's measured
 subtree size (over the same reference). After every round a checkpoint (network, optimiser, random
@@ -40,7 +40,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from orlearn.batch import TaskError, ray_session, run_tasks
 from orlearn.branching.observation import FEATURE_VERSION
 from orlearn.branching.revibranch import RAY_EPISODES_PER_WORKER
 from orlearn.branching.revibranch.buffer import RevivedBuffer
@@ -67,6 +66,7 @@ from orlearn.branching.revibranch.rewards import (
     terminal_reward,
 )
 from orlearn.errors import OrlearnError
+from orlearn.solver.executors import TaskError, ray_session, run_tasks
 from orlearn.threads import set_threads
 
 log = logging.getLogger(__name__)
@@ -157,8 +157,7 @@ def initial_network(init: str | Path, config: RLConfig) -> tuple[RevivedQNet, st
     ``init``: an imitation policy (``gnn``, ``gnn:NAME``, a ``branching`` .pt file) or a
     ``branching-rl`` file to continue from.
     """
-    from orlearn.branching.policies import resolve_policy_path
-    from orlearn.branching.rule import load_branching_policy
+    from orlearn.branching.loader import load_branching_policy, resolve_policy_path
     from orlearn.policy_file import load_policy
 
     path = resolve_policy_path(init)
@@ -400,8 +399,8 @@ def train_revibranch(
     from orlearn.curves import save_learning_curves
     from orlearn.milp.io import resolve_instances
     from orlearn.progress import progress_bar
-    from orlearn.scip import validate_settings
     from orlearn.seeding import seed_everything
+    from orlearn.solver.settings import validate_settings
 
     config = config or RLConfig()
     config.check()
@@ -512,9 +511,9 @@ def _evaluate(
     config: RLConfig, jobs: int, executor: str, address: str | None,
 ) -> dict[str, float]:  # fmt: skip
     """Greedy solves of ``files`` by the current network and by ``init``: the ratios."""
-    from orlearn.batch import solve_batch
-    from orlearn.branching.policies import resolve_policy_path
-    from orlearn.metrics import shifted_geometric_mean
+    from orlearn.branching.loader import resolve_policy_path
+    from orlearn.branching.plugin import solve_batch
+    from orlearn.solver.metrics import shifted_geometric_mean
 
     folder = out.with_name(out.stem + ".evals")
     folder.mkdir(parents=True, exist_ok=True)

@@ -69,7 +69,7 @@ import torch
 from torch import nn
 
 from orlearn.branching.model import BipartiteData, BranchingGNN
-from orlearn.branching.observation import FEATURE_VERSION, Observation
+from orlearn.branching.observation import FEATURE_VERSION, Observation, ObservationBuilder
 from orlearn.branching.revibranch import MAX_ADVANTAGE, PRIOR_WEIGHT
 from orlearn.errors import PolicyFileError
 
@@ -304,6 +304,10 @@ class RLBranchingPolicy:
     def name(self) -> str:
         return self.path.stem if self.path is not None else "revibranch"
 
+    def observation_function(self) -> ObservationBuilder:
+        """A fresh observation function of the features this policy reads (orlearn's own)."""
+        return ObservationBuilder()
+
 
 def from_imitation(gnn: BranchingGNN, **hyperparameters: Any) -> RevivedQNet:
     """A Q-network whose encoder and scoring head are copies of an imitation GNN's."""
@@ -353,9 +357,15 @@ def net_from_policy_file(pf: Any) -> RevivedQNet:
 
 def load_rl_policy(path: str | Path) -> RLBranchingPolicy:
     """Load a ``branching-rl`` policy file; PolicyFileError for a bad or mismatched file."""
+    return rl_policy(Path(path))
+
+
+def rl_policy(path: Path, payload: Any = None) -> RLBranchingPolicy:
+    """The ReviBranch policy of the file ``path``, whose contents are ``payload`` when the
+    caller has read them already (the file is then not read again)."""
     from orlearn.policy_file import load_policy
 
-    pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION)
+    pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION, payload=payload)
     net = net_from_policy_file(pf)
     net.eval()
     return RLBranchingPolicy(net=net, path=Path(path), metadata=pf.metadata)

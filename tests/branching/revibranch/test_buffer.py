@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from orlearn.branching.loader import load_branching_policy
 from orlearn.branching.revibranch.buffer import RevivedBuffer
 from orlearn.branching.revibranch.episode import (
     EpisodeTask,
@@ -18,7 +19,6 @@ from orlearn.branching.revibranch.episode import (
 )
 from orlearn.branching.revibranch.policy import from_imitation, save_rl_policy
 from orlearn.branching.revibranch.rewards import decision_returns, decision_stakes
-from orlearn.branching.rule import load_branching_policy
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from orlearn.branching.loader import load_branching_policy
 from orlearn.branching.revibranch.episode import EpisodeTask, run_episode
 from orlearn.branching.revibranch.policy import from_imitation, save_rl_policy
-from orlearn.branching.rule import load_branching_policy
 
 
 def test_shipped_task_needs_no_shared_files(instance_dir: Path, imitation_policy: Path, tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from orlearn.branching.loader import load_branching_policy
+from orlearn.branching.plugin import solve
 from orlearn.branching.revibranch.episode import EpisodeTask, failed_episode
 from orlearn.branching.revibranch.learner import (
     Learner,
@@ -19,12 +21,11 @@ from orlearn.branching.revibranch.learner import (
     train_revibranch,
 )
 from orlearn.branching.revibranch.policy import from_imitation, load_rl_policy
-from orlearn.branching.revibranch.rule import attach_rl_branching
-from orlearn.branching.rule import load_branching_policy
+from orlearn.branching.rules.rl import attach_rl_branching
 from orlearn.cli import build_parser, main
 from orlearn.errors import OrlearnError
 from orlearn.milp.io import read_model
-from orlearn.scip import SETTINGS, solve
+from orlearn.solver.settings import SETTINGS
 
 CLI_ARGS = [
     "--rounds", "2", "--episodes", "5", "--updates", "4", "--batch-size", "8", "--lr", "1e-3",

@@ -11,6 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orlearn.branching.loader import load_branching_policy
 from orlearn.branching.observation import FEATURE_VERSION, Observation, ObservationBuilder
 from orlearn.branching.revibranch.policy import (
     PathBatch,
@@ -22,11 +23,10 @@ from orlearn.branching.revibranch.policy import (
     save_rl_policy,
     single_batch,
 )
-from orlearn.branching.rule import load_branching_policy
 from orlearn.errors import PolicyFileError
 from orlearn.milp.io import read_model
 from orlearn.policy_file import save_policy
-from orlearn.scip import SETTINGS
+from orlearn.solver.settings import SETTINGS
 
 
 def _root_observation(instance: Path) -> Observation:
@@ -161,9 +161,9 @@ def test_positional_encoding_is_the_sinusoid_in_and_out_of_inference_mode() -> N
 def test_untrained_rule_solves_like_the_imitation_rule(
     instance_dir: Path, imitation_policy: Path
 ) -> None:
+    from orlearn.branching.plugin import attach_branching
     from orlearn.branching.revibranch.policy import RLBranchingPolicy
-    from orlearn.branching.revibranch.rule import attach_rl_branching
-    from orlearn.branching.rule import attach_branching
+    from orlearn.branching.rules.rl import attach_rl_branching
 
     def run(attach) -> tuple[int, int, dict]:  # type: ignore[no-untyped-def]
         model = read_model(instance_dir / "mkp_3.mps.gz")
@@ -186,9 +186,8 @@ def test_rl_policy_files_run_wherever_imitation_policies_do(
     instance_dir: Path, imitation_policy: Path, tmp_path: Path
 ) -> None:
     """`solve -b rl.pt` and attach_branching dispatch on the file's kind (branching-rl)."""
-    from orlearn.branching.revibranch.rule import RevivedBranchrule
-    from orlearn.branching.rule import attach_branching
-    from orlearn.scip import solve
+    from orlearn.branching.plugin import attach_branching, solve
+    from orlearn.branching.rules.rl import RevivedBranchrule
 
     net = from_imitation(load_branching_policy(imitation_policy).model, heads=2, max_path=4)
     path = save_rl_policy(tmp_path / "rl.pt", net.eval())

@@ -17,7 +17,7 @@ from orlearn.branching.revibranch.rewards import (
     terminal_reward,
     tree_returns,
 )
-from orlearn.branching.revibranch.rule import Decision
+from orlearn.branching.rules.rl import Decision
 from orlearn.errors import OrlearnError
 
 

@@ -5,22 +5,15 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import sys
-import types
 
 import pyscipopt
 import pytest
 
 from orlearn.errors import OrlearnError
-from orlearn.scip import (
-    SETTINGS,
-    SolveResult,
-    builtin_rules,
-    is_learned_rule,
-    parse_params,
-    solve,
-    validate_rule,
-)
+from orlearn.solver.result import SolveResult
+from orlearn.solver.rules import builtin_rules, validate_rule
+from orlearn.solver.scip import solve
+from orlearn.solver.settings import SETTINGS, parse_params
 
 
 def market_split(m: int = 2, n: int = 14, seed: int = 0) -> tuple[pyscipopt.Model, list, list]:
@@ -232,15 +225,9 @@ def test_result_round_trip():
         SolveResult.from_dict({"status": "optimal"})
 
 
-def test_learned_rule_names():
-    assert is_learned_rule("gnn") and is_learned_rule("gnn:setcover")
-    assert is_learned_rule("policies/branching/x.pt")
-    assert not is_learned_rule("relpscost")
-
-
-def test_learned_rule_unavailable_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "orlearn.branching.rule", None)  # import fails
-    with pytest.raises(OrlearnError, match="learned branching rule 'gnn' is unavailable"):
+def test_a_rule_the_solver_does_not_know_needs_a_resolver():
+    # The solver knows SCIP's rules only; a learned rule comes from the caller's resolver.
+    with pytest.raises(OrlearnError, match="unknown branching rule 'gnn'; valid: .*relpscost"):
         validate_rule("gnn")
 
 
@@ -260,23 +247,27 @@ class _FirstCandidate(pyscipopt.Branchrule):
         return {"learned_calls": self.calls, "fallbacks": 0}
 
 
-def test_learned_rule_plugs_in_through_the_contract(monkeypatch):
-    attached = {}
+_ATTACHED: dict = {}
 
-    def attach_branching(model, policy, *, threads=1):
+
+def _fake_resolver(spec, threads=1):
+    """A resolver as orlearn.branching.plugin_for is one: spec -> attach(model) -> plugin."""
+
+    def attach(model):
         rule = _FirstCandidate()
         model.includeBranchrule(rule, "fake", "test rule", 10**6, -1, 1.0)
-        attached.update(policy=policy, threads=threads)
+        _ATTACHED.update(policy=spec, threads=threads)
         return rule
 
-    fake = types.ModuleType("orlearn.branching.rule")
-    fake.attach_branching = attach_branching
-    fake.load_branching_policy = lambda spec: spec
-    monkeypatch.setitem(sys.modules, "orlearn.branching.rule", fake)
-    validate_rule("gnn:fake")
+    return attach
+
+
+def test_learned_rule_plugs_in_through_the_contract():
+    _ATTACHED.clear()
+    validate_rule("gnn:fake", _fake_resolver)
     model, rows, _ = market_split(2, 14, seed=0)
-    result = solve(model, branching="gnn:fake", threads=2)
-    assert attached == {"policy": "gnn:fake", "threads": 2}
+    result = solve(model, branching="gnn:fake", threads=2, resolve=_fake_resolver)
+    assert _ATTACHED == {"policy": "gnn:fake", "threads": 2}
     assert result.primal_bound == pytest.approx(brute_force_market_split(rows))
     assert result.branching_stats["learned_calls"] > 0
     assert result.branching_stats["fallbacks"] == 0

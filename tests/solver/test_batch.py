@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from orlearn.batch import TaskError, read_results, run_tasks, solve_batch
 from orlearn.errors import OrlearnError
-from orlearn.scip import SolveResult
+from orlearn.solver.batch import read_results, solve_batch
+from orlearn.solver.executors import TaskError, run_tasks
+from orlearn.solver.result import SolveResult
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_run_tasks_rejects_bad_arguments():
 # during logging's own at-fork hook, where Python prints a KeyboardInterrupt and ignores it.
 INTERRUPTED_DURING_FORK = textwrap.dedent("""
     import os, signal, sys
-    from orlearn.batch import run_tasks
+    from orlearn.solver.executors import run_tasks
     os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGINT))
     try:
         done = list(run_tasks(abs, range(20), jobs=2))
@@ -102,7 +103,7 @@ def test_ctrl_c_is_never_lost_while_a_worker_forks():
 # that crashes must not dump a Python stack onto the terminal; its crash is in the result.
 SEGFAULT_WITH_FAULTHANDLER = textwrap.dedent("""
     import faulthandler, os, signal
-    from orlearn.batch import TaskError, run_tasks
+    from orlearn.solver.executors import TaskError, run_tasks
     faulthandler.enable()
     def crash(task):
         os.kill(os.getpid(), signal.SIGSEGV)
@@ -198,7 +199,7 @@ def test_bad_batch_input_fails_before_any_solve(easy, tmp_path, market_split):
 KILLED_RUN = textwrap.dedent(
     """
     import sys
-    from orlearn.batch import solve_batch
+    from orlearn.solver.batch import solve_batch
     solve_batch(sys.argv[2:], ["relpscost", "pscost"], time_limit=0.3, output=sys.argv[1],
                 progress=False)
     """
@@ -267,7 +268,7 @@ def test_ray_executor_isolates_failures(local_ray):
 # Ray that is already running) and the address never looked at.
 UNREACHABLE_RAY = textwrap.dedent("""
     import sys, time
-    from orlearn.batch import run_tasks
+    from orlearn.solver.executors import run_tasks
     from orlearn.errors import OrlearnError
     for address in ("127.0.0.1:1", "127.0.0.1"):
         start = time.monotonic()

@@ -1,16 +1,22 @@
-"""Pyomo integration: ``SolverFactory("orlearn")`` solves a Pyomo MILP with SCIP and a learned
-branching policy, and :func:`solve` does the same as a plain function.
+"""Pyomo integration: a Pyomo MILP solved by SCIP with any branching rule, as a function
+(:func:`solve`) and as a Pyomo solver plugin (:func:`register`).
 
-Importing this module (``import orlearn`` does) registers the solver and costs only the import of
-``pyomo.opt``; SCIP and torch load at the first solve. The model goes to SCIP through an LP file
-written by Pyomo (its symbol map brings the values back), so any linear Pyomo model works.
+The model goes to SCIP through an LP file written by Pyomo (its symbol map brings the values
+back), so any linear Pyomo model works. Importing this module costs only the import of
+``pyomo.opt``; SCIP loads at the first solve. Presets, parameters and statuses are those of the
+SCIP path (:mod:`orlearn.solver.settings`); a rule that is not SCIP's goes to the caller's
+``resolve`` (:mod:`orlearn.solver.rules`).
+
+Nothing is registered here: ``register(name, resolve=..., default_policy=...)`` makes a
+``SolverFactory(name)``. ``import orlearn.branching.pyomo`` registers ``SolverFactory("orlearn")``
+with learned branching (the shipped policy by default).
 
 Options (constructor keywords, ``opt.options[...]`` or ``solve(options=...)``): ``policy``
-(``gnn`` by default, ``gnn:NAME``, a ``.pt`` path, or ``none`` for SCIP's own branching),
-``time_limit`` (seconds), ``threads`` (torch threads for inference), ``settings`` (an orlearn
-preset: ``default`` or ``gasse``), and any SCIP parameter by its name (``limits/gap``).
-``solve(model, warmstart=True)`` hands SCIP the variables' current values as a start solution
-(e.g. set by :func:`orlearn.construct.warmstart.warm_start`).
+(a rule spec, or ``none`` for SCIP's own branching), ``time_limit`` (seconds), ``threads``
+(threads for the rule's inference), ``settings`` (an orlearn preset: ``default`` or ``gasse``),
+and any SCIP parameter by its name (``limits/gap``). ``warmstart=True`` hands SCIP the
+variables' current values as a start solution (e.g. set by
+:func:`orlearn.construct.warmstart.warm_start`).
 """
 
 from __future__ import annotations
@@ -29,25 +35,37 @@ from pyomo.opt import (
     TerminationCondition,
 )
 
+from orlearn.errors import OrlearnError
+from orlearn.solver.rules import Resolver, resolve_rule
+from orlearn.solver.settings import (
+    apply_settings,
+    orlearn_status,
+    parse_params,
+    validate_settings,
+    validate_time_limit,
+)
+
 log = logging.getLogger(__name__)
 
-_TERMINATION = {
+#: orlearn status (:data:`orlearn.solver.settings.STATUS`) -> Pyomo's termination and status.
+TERMINATION = {
     "optimal": (TerminationCondition.optimal, SolverStatus.ok),
     "infeasible": (TerminationCondition.infeasible, SolverStatus.warning),
     "unbounded": (TerminationCondition.unbounded, SolverStatus.warning),
-    "inforunbd": (TerminationCondition.infeasibleOrUnbounded, SolverStatus.warning),
-    "timelimit": (TerminationCondition.maxTimeLimit, SolverStatus.aborted),
-    "nodelimit": (TerminationCondition.maxEvaluations, SolverStatus.aborted),
-    "gaplimit": (TerminationCondition.optimal, SolverStatus.ok),
-    "userinterrupt": (TerminationCondition.userInterrupt, SolverStatus.aborted),
+    "infeasible_or_unbounded": (TerminationCondition.infeasibleOrUnbounded, SolverStatus.warning),
+    "time_limit": (TerminationCondition.maxTimeLimit, SolverStatus.aborted),
+    "node_limit": (TerminationCondition.maxEvaluations, SolverStatus.aborted),
+    "gap_limit": (TerminationCondition.optimal, SolverStatus.ok),
+    "interrupted": (TerminationCondition.userInterrupt, SolverStatus.aborted),
 }
 _OWN_OPTIONS = ("policy", "time_limit", "threads", "settings")
 
 
 def solve(
     model: Any,
-    policy: str | None = "gnn",
+    policy: str | None = None,
     *,
+    resolve: Resolver | None = None,
     time_limit: float | None = None,
     threads: int = 1,
     settings: str = "default",
@@ -58,58 +76,47 @@ def solve(
 ) -> SolverResults:
     """Solve the Pyomo ``model`` with SCIP, branching with ``policy``; returns Pyomo results.
 
-    ``policy``: ``gnn`` (shipped default), ``gnn:NAME``, a ``.pt`` path, a hybrid spec
-    (``hybrid[:POLICY][:depth=D][:below=RULE]``), or None / ``none`` for SCIP's default rule. The best solution is loaded into the model's variables when
-    ``load_solutions``. ``results.solver.branching_stats`` holds the rule's learned calls and
-    fallbacks. ``warmstart``: the variables' current values go to SCIP as a start solution,
-    a partial one (SCIP completes it) if some variables have no value;
+    ``policy``: a SCIP rule name, a spec that ``resolve`` turns into a rule, or None / ``none``
+    for SCIP's default rules. The best solution is loaded into the model's variables when
+    ``load_solutions``. ``results.solver.branching_stats`` holds the rule's statistics (e.g. a
+    learned rule's calls and fallbacks). ``warmstart``: the variables' current values go to SCIP
+    as a start solution, a partial one (SCIP completes it) if some variables have no value;
     ``results.solver.warm_start`` says how many values were given and whether SCIP kept it.
     """
-    from orlearn.errors import OrlearnError
-    from orlearn.scip import SETTINGS, parse_params, validate_time_limit
-
-    if settings not in SETTINGS:
-        raise OrlearnError(f"unknown settings '{settings}'; valid: {', '.join(SETTINGS)}")
+    validate_settings(settings)
     validate_time_limit(time_limit)
     typed = parse_params(params)
-    rule_spec = None if policy is None or str(policy).lower() == "none" else policy
-    if rule_spec is not None:
-        from orlearn.branching.rule import load_branching_policy
-
-        load_branching_policy(rule_spec)  # a bad policy fails before any work
+    attach = None
+    if policy is not None and str(policy).lower() != "none":
+        attach = resolve_rule(str(policy), resolve, threads)  # a bad policy fails before any work
 
     start = time.perf_counter()
     scip_model, symbols = _to_scip(model)
     if not tee:
         scip_model.hideOutput()
-    for key, value in {**SETTINGS[settings], **typed}.items():
-        scip_model.setParam(key, value)
-    if time_limit is not None:
-        scip_model.setParam("limits/time", float(time_limit))
+    apply_settings(scip_model, settings, typed, time_limit)
     warm = _warm_start(scip_model, symbols) if warmstart else {}
-    rule = None
-    if rule_spec is not None:
-        from orlearn.branching.rule import attach_branching
-
-        rule = attach_branching(scip_model, rule_spec, threads=threads)
+    rule = attach(scip_model) if attach is not None else None
     scip_model.optimize()
     results = _results(scip_model, model, time.perf_counter() - start)
     results.solver.branching_stats = rule.stats() if rule is not None else {}
     results.solver.warm_start = warm
     if load_solutions and scip_model.getNSols() > 0:
-        sol = scip_model.getBestSol()
-        for var in scip_model.getVars():
-            pyomo_var = symbols.get(var.name)
-            if pyomo_var is not None and not pyomo_var.fixed:
-                pyomo_var.set_value(scip_model.getSolVal(sol, var), skip_validation=True)
+        _load_solution(scip_model, symbols)
     return results
+
+
+def _load_solution(scip_model: Any, symbols: dict[str, Any]) -> None:
+    sol = scip_model.getBestSol()
+    for var in scip_model.getVars():
+        pyomo_var = symbols.get(var.name)
+        if pyomo_var is not None and not pyomo_var.fixed:
+            pyomo_var.set_value(scip_model.getSolVal(sol, var), skip_validation=True)
 
 
 def _to_scip(model: Any) -> tuple[Any, dict[str, Any]]:
     """The Pyomo model as a pyscipopt Model, and SCIP variable name -> Pyomo variable."""
     import pyscipopt
-
-    from orlearn.errors import OrlearnError
 
     fd, path = tempfile.mkstemp(suffix=".lp", prefix="orlearn-")
     os.close(fd)
@@ -161,8 +168,8 @@ def _warm_start(scip_model: Any, symbols: dict[str, Any]) -> dict[str, Any]:
 def _results(scip_model: Any, model: Any, wall: float) -> SolverResults:
     results = SolverResults()
     status = scip_model.getStatus()
-    condition, solver_status = _TERMINATION.get(
-        status, (TerminationCondition.other, SolverStatus.aborted)
+    condition, solver_status = TERMINATION.get(
+        orlearn_status(status), (TerminationCondition.other, SolverStatus.aborted)
     )
     results.solver.name = "orlearn (SCIP)"
     results.solver.status = solver_status
@@ -188,9 +195,12 @@ def _results(scip_model: Any, model: Any, wall: float) -> SolverResults:
     return results
 
 
-@SolverFactory.register("orlearn", doc="SCIP with a learned branching policy (orlearn)")
-class OrlearnSolver:
-    """Pyomo solver plugin: ``SolverFactory("orlearn", policy="gnn").solve(model)``."""
+class ScipSolver:
+    """Pyomo solver plugin: ``SolverFactory(name, policy=...).solve(model)``; :func:`register`
+    makes one with a resolver and a default policy."""
+
+    resolve: Resolver | None = None
+    default_policy: str | None = None
 
     def __init__(self, **kwds: Any) -> None:
         kwds.pop("type", None)
@@ -228,7 +238,8 @@ class OrlearnSolver:
         params = {k: v for k, v in options.items() if k not in _OWN_OPTIONS}
         return solve(
             model,
-            options.get("policy", "gnn"),
+            options.get("policy", self.default_policy),
+            resolve=type(self).resolve,
             time_limit=options.get("time_limit"),
             threads=int(options.get("threads", 1)),
             settings=options.get("settings", "default"),
@@ -237,3 +248,16 @@ class OrlearnSolver:
             load_solutions=load,
             warmstart=warmstart,
         )
+
+
+def register(
+    name: str, *, resolve: Resolver | None = None, default_policy: str | None = None, doc: str = ""
+) -> type[ScipSolver]:
+    """Register ``SolverFactory(name)``: SCIP with rules from ``resolve``, ``default_policy``
+    when the user names none; returns the registered class."""
+    cls = type(
+        f"ScipSolver_{name}", (ScipSolver,),
+        {"resolve": staticmethod(resolve) if resolve else None, "default_policy": default_policy},
+    )  # fmt: skip
+    SolverFactory.register(name, doc=doc or f"SCIP through orlearn ({name})")(cls)
+    return cls

@@ -1,28 +1,21 @@
-"""Many solves: executors (local worker processes, Ray), JSONL result files, resume, progress.
+"""Executors: run ``fn(task)`` for many tasks, each in a worker process of its own.
 
-Two layers:
+:func:`run_tasks` runs the tasks on this machine (a forked child per task) or on Ray (a fresh
+Ray worker per task, or ``tasks_per_worker`` tasks per worker), ``jobs`` at a time, and yields
+``(task, result)`` pairs as they finish. A worker that raises, crashes (segfault, ``os._exit``)
+or runs past ``timeout`` seconds yields a :class:`TaskError` instead; the run goes on. Solve
+batches, data collection and RL episode rounds all use it.
 
-* :func:`run_tasks` runs ``fn(task)`` for every task, each in a worker process of its own (a
-  forked child locally, a fresh Ray worker on Ray), ``jobs`` at a time, and yields
-  ``(task, result)`` pairs as they finish. A worker that raises, crashes (segfault, ``os._exit``)
-  or runs past ``timeout`` seconds yields a :class:`TaskError` instead; the batch goes on. Any
-  command can use it (data collection does).
-* :func:`solve_batch` solves instances x rules x seeds with :func:`orlearn.scip.solve` through
-  :func:`run_tasks`, appends every finished :class:`~orlearn.scip.SolveResult` to a JSONL file
-  (flushed and synced at once), and on a rerun skips the solves the file already holds.
-
-Why a process per solve: pyscipopt accumulates native memory over many solves in one process,
-and a crash inside SCIP or a plugin must not take the batch down.
+Why a process per task: pyscipopt accumulates native memory over many solves in one process,
+and a crash inside SCIP or a plugin must not take the run down.
 """
 
 from __future__ import annotations
 
 import faulthandler
 import importlib
-import json
 import logging
 import multiprocessing as mp
-import os
 import signal
 import socket
 import time
@@ -35,15 +28,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orlearn.errors import OrlearnError
-from orlearn.scip import (
-    SolveResult,
-    is_learned_rule,
-    parse_params,
-    result_key,
-    validate_rule,
-    validate_settings,
-    validate_time_limit,
-)
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +42,6 @@ class TaskError:
     message: str
     kind: Literal["exception", "crash", "timeout"] = "exception"
     elapsed: float = 0.0  # seconds from start to failure, as seen by the parent
-
-
-# ---------------------------------------------------------------------------------------------
-# executors
 
 
 def run_tasks(
@@ -334,220 +314,3 @@ def _run_ray_connected(
     finally:
         for ref in running:
             ray.cancel(ref, force=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# solve batches
-
-
-@dataclass(frozen=True)
-class SolveTask:
-    """One solve of a batch (the unit a worker runs)."""
-
-    instance: str
-    rule: str
-    settings: str = "default"
-    params: tuple[tuple[str, Any], ...] = ()
-    seed: int = 0
-    time_limit: float | None = None
-    threads: int = 1
-
-    def key(self) -> tuple[str, str, str, str, int, float | None]:
-        return result_key(
-            self.instance, self.rule, self.settings, dict(self.params), self.seed, self.time_limit
-        )
-
-    def error_result(self, message: str, wall_time: float = 0.0, *, bad_input: bool = False) -> SolveResult:
-        return SolveResult(
-            instance=self.instance,
-            rule=self.rule,
-            settings=self.settings,
-            params=dict(self.params),
-            seed=self.seed,
-            time_limit=self.time_limit,
-            status="error",
-            wall_time=wall_time,
-            message=message,
-            bad_input=bad_input,
-        )
-
-
-def solve_task(task: SolveTask) -> SolveResult:
-    """Run one solve in a worker: bad input becomes an error result, SCIP's chatter is muted."""
-    from orlearn.scip import _solve
-
-    # SCIP's reader prints its complaints to stdout; the parent's progress bar owns the terminal.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
-    start = time.perf_counter()
-    try:
-        return _solve(
-            task.instance,
-            task.rule,
-            task.settings,
-            dict(task.params),
-            task.time_limit,
-            task.seed,
-            task.threads,
-            catch_ctrlc=False,
-        )
-    except OrlearnError as exc:  # the instance file or the policy: the user's to fix
-        return task.error_result(str(exc), time.perf_counter() - start, bad_input=True)
-
-
-def read_results(path: str | Path) -> list[SolveResult]:
-    """All valid results in a JSONL file, in file order; bad lines are logged and skipped."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    results = []
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                results.append(SolveResult.from_dict(json.loads(raw)))
-            except (ValueError, TypeError) as exc:
-                log.warning("%s:%d: skipped an unreadable line (%s)", path, number, exc)
-    return results
-
-
-def _drop_partial_last_line(path: Path) -> None:
-    """Cut a last line that a hard kill left without its newline (never touches whole lines)."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb+") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        fh.seek(size - 1)
-        if fh.read(1) == b"\n":
-            return
-        # Walk back to the previous newline; everything after it is the broken fragment.
-        pos = size
-        block = 4096
-        while pos > 0:
-            step = min(block, pos)
-            pos -= step
-            fh.seek(pos)
-            chunk = fh.read(step)
-            index = chunk.rfind(b"\n")
-            if index >= 0:
-                pos += index + 1
-                break
-        log.warning("%s: dropped a truncated last line (%d bytes)", path, size - pos)
-        fh.truncate(pos)
-
-
-def _interleave(
-    instances: Sequence[str], rules: Sequence[str], seeds: Sequence[int]
-) -> Iterator[tuple[str, str, int]]:
-    # Rules alternate for each instance, so a partial run compares rules on the same instances
-    # and machine-load drift hits every rule alike.
-    for instance in instances:
-        for seed in seeds:
-            for rule in rules:
-                yield instance, rule, seed
-
-
-def solve_batch(
-    instances: Sequence[str | Path],
-    rules: Sequence[str] = ("relpscost",),
-    *,
-    settings: str = "default",
-    params: dict[str, Any] | list[str] | None = None,
-    seeds: Sequence[int] = (0,),
-    time_limit: float | None = None,
-    jobs: int = 1,
-    executor: Executor = "local",
-    address: str | None = None,
-    output: str | Path | None = None,
-    resume: bool = True,
-    retry_errors: bool = False,
-    timeout_margin: float = 30.0,
-    threads: int = 1,
-    progress: bool = True,
-    on_result: Callable[[SolveResult], None] | None = None,
-) -> list[SolveResult]:
-    """Solve every instance under every rule (and seed); return one result per solve.
-
-    Everything is validated before the first solve (rules, settings, params, time limit,
-    executor). Results are appended to ``output`` (JSONL, one :class:`SolveResult` per line) as
-    they finish; with ``resume`` the solves already in the file are not repeated (errors are
-    retried when ``retry_errors``). Each worker is killed after ``time_limit + timeout_margin``
-    seconds. Returns the results in task order (instance, seed, rule), the reused ones included.
-    """
-    if not instances:
-        raise OrlearnError("no instances to solve")
-    if not rules:
-        raise OrlearnError("no branching rule given")
-    if len(set(rules)) != len(rules):
-        raise OrlearnError(f"a branching rule is given twice: {', '.join(rules)}")
-    for rule in rules:
-        validate_rule(rule)
-    validate_settings(settings)
-    validate_time_limit(time_limit)
-    typed = parse_params(params)
-    if executor not in EXECUTORS:
-        raise OrlearnError(f"unknown executor '{executor}'; valid: {', '.join(EXECUTORS)}")
-    if jobs < 1:
-        raise OrlearnError(f"--jobs must be at least 1, got {jobs}")
-    if executor == "ray" and address is not None:
-        _probe_ray_address(address)  # before the result file is touched
-
-    tasks = [
-        SolveTask(str(inst), rule, settings, tuple(sorted(typed.items())), int(seed), time_limit, threads)
-        for inst, rule, seed in _interleave(
-            list(dict.fromkeys(str(i) for i in instances)), rules, list(dict.fromkeys(seeds))
-        )
-    ]
-    done: dict[tuple, SolveResult] = {}
-    out_path = Path(output) if output is not None else None
-    if out_path is not None:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        _drop_partial_last_line(out_path)
-        if resume:
-            wanted = {task.key() for task in tasks}
-            for result in read_results(out_path):
-                key = result.key()
-                if key in wanted and not (retry_errors and result.status == "error"):
-                    done[key] = result
-    todo = [task for task in tasks if task.key() not in done]
-    if done:
-        log.info("resuming: %d of %d solves already in %s", len(done), len(tasks), out_path)
-
-    preload = ["pyscipopt", "orlearn.scip", "orlearn.milp.io"]
-    if any(is_learned_rule(rule) for rule in rules):
-        preload += ["torch", "orlearn.branching.rule"]
-    timeout = None if time_limit is None else time_limit + timeout_margin
-
-    from orlearn.progress import progress_bar
-
-    fh = out_path.open("a", encoding="utf-8") if out_path is not None else None
-    errors = 0
-    try:
-        with progress_bar("solving", len(tasks), disable=not progress) as advance:
-            if done:
-                advance(len(done), status=f"{len(done)} reused")
-            for task, outcome in run_tasks(
-                solve_task, todo, jobs=jobs, executor=executor, address=address,
-                timeout=timeout, preload=preload,
-            ):
-                if isinstance(outcome, TaskError):
-                    result = task.error_result(outcome.message, outcome.elapsed)
-                else:
-                    result = outcome
-                done[task.key()] = result
-                if fh is not None:
-                    fh.write(json.dumps(result.to_dict()) + "\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                errors += result.status == "error"
-                if on_result is not None:
-                    on_result(result)
-                rule = Path(task.rule).name if task.rule.endswith(".pt") else task.rule
-                status = f"{Path(task.instance).name} {rule}: {result.status}"
-                advance(1, status=status + (f" ({errors} errors)" if errors else ""))
-    finally:
-        if fh is not None:
-            fh.close()
-    return [done[task.key()] for task in tasks if task.key() in done]

@@ -14,8 +14,9 @@ of the tree and made the episodes explode) and spends the data where the trust r
 the policy to move. With ``record`` it
 keeps a :class:`Decision` per node for the learner.
 
-Like the imitation rule, whatever goes wrong at a node makes it return DIDNOTRUN, so SCIP's next
-rule (relpscost) branches there; the fallback is counted by reason and the solve goes on.
+Like every learned rule (:mod:`orlearn.branching.rules.guarded`), whatever goes wrong at a node
+makes it return DIDNOTRUN, so SCIP's next rule (relpscost) branches there; the fallback is
+counted by reason and the solve goes on.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pyscipopt as scip
 import torch
 
 from orlearn.branching.revibranch.policy import RLBranchingPolicy, load_rl_policy
-from orlearn.branching.rule import PRIORITY, GuardedBranchrule
+from orlearn.branching.rules.guarded import PRIORITY, GuardedBranchrule
 from orlearn.errors import OrlearnError
 
 RULE_NAME = "orlearn-revibranch"

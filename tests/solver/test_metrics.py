@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from orlearn.metrics import (
+from orlearn.solver.metrics import (
     performance_profile,
     shifted_geometric_mean,
     summarize,
     summary_markdown,
     summary_table,
 )
-from orlearn.scip import SolveResult
+from orlearn.solver.result import SolveResult
 
 times = st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), min_size=1, max_size=30)
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import pyscipopt
 import pytest
 
-from orlearn.branching.hybrid import (
+from orlearn.branching.plugin import attach_branching, solve
+from orlearn.branching.rules.guarded import PRIORITY
+from orlearn.branching.rules.hybrid import (
     DEFAULT_BELOW,
     DEFAULT_DEPTH,
     HybridSpec,
     is_hybrid_spec,
     parse_hybrid_spec,
 )
-from orlearn.branching.rule import PRIORITY, attach_branching
 from orlearn.cli import main
 from orlearn.errors import OrlearnError
-from orlearn.scip import solve
 
 DOWN, UP = pyscipopt.SCIP_BRANCHDIR.DOWNWARDS, pyscipopt.SCIP_BRANCHDIR.UPWARDS
 
@@ -133,7 +133,7 @@ def seen_first(records, where):
 def test_pyomo_takes_a_hybrid_policy(random_policy):
     import pyomo.environ as pyo
 
-    import orlearn.pyomo  # noqa: F401 - registers SolverFactory("orlearn")
+    import orlearn.branching.pyomo
 
     def knapsack():
         w = [23, 31, 29, 44, 53, 38, 63, 85, 89, 82, 17, 41, 57, 60, 12]
@@ -151,7 +151,7 @@ def test_pyomo_takes_a_hybrid_policy(random_policy):
         model, options=options
     )
     reference = knapsack()
-    orlearn.pyomo.solve(reference, policy=None, params=options)
+    orlearn.branching.pyomo.solve(reference, policy=None, params=options)
     assert results.solver.termination_condition == pyo.TerminationCondition.optimal
     assert pyo.value(model.obj) == pytest.approx(pyo.value(reference.obj))
     assert results.solver.branching_stats["policy"] == random_policy.stem  # the hybrid's network

@@ -4,7 +4,7 @@ import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-import orlearn.pyomo
+import orlearn.branching.pyomo
 from orlearn.errors import OrlearnError
 
 
@@ -43,7 +43,7 @@ def test_solver_factory_loads_the_solution_and_matches_scip_default():
     assert results.solver.branching_stats["fallbacks"] == 0
 
     reference = _knapsack()
-    ref = orlearn.pyomo.solve(reference, policy=None)
+    ref = orlearn.branching.pyomo.solve(reference, policy=None)
     assert ref.solver.termination_condition == pyo.TerminationCondition.optimal
     assert pyo.value(reference.obj) == pytest.approx(learned)
 
@@ -71,6 +71,6 @@ def test_warmstart_hands_scip_the_current_values():
 
 
 def test_warmstart_without_values_hands_nothing():
-    results = orlearn.pyomo.solve(_knapsack(), policy=None, warmstart=True)
+    results = orlearn.branching.pyomo.solve(_knapsack(), policy=None, warmstart=True)
     assert results.solver.warm_start["values"] == 0 and not results.solver.warm_start["stored"]
     assert results.solver.termination_condition == pyo.TerminationCondition.optimal

@@ -8,7 +8,7 @@ SCIP updates a variable's pseudocost from the LP gains of the children of every 
 whichever rule made that branching (``SCIPbranchVar`` records a branching bound change; the
 children's LP solves update the history), so below the cut-off pscost starts from the network's
 observations instead of from nothing, and relpscost counts them towards its reliability
-threshold (tested in ``tests/branching/test_hybrid.py``).
+threshold (tested in ``tests/branching/rules/test_hybrid.py``).
 
 Spec grammar (the ``policy`` / ``-b`` argument)::
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orlearn.errors import OrlearnError
 
@@ -94,7 +94,7 @@ def parse_hybrid_spec(spec: str | Path) -> HybridSpec:
         if depth < 0:
             raise OrlearnError(f"hybrid spec '{text}': depth must be an integer >= 0, got '{options['depth']}'")
     below = options.get("below", DEFAULT_BELOW)
-    from orlearn.scip import builtin_rules
+    from orlearn.solver.rules import builtin_rules
 
     if below not in builtin_rules():
         raise OrlearnError(
@@ -103,17 +103,11 @@ def parse_hybrid_spec(spec: str | Path) -> HybridSpec:
     return HybridSpec(policy=policy, depth=depth, below=below)
 
 
-def attach_hybrid(model: scip.Model, spec: str | Path | HybridSpec, *, threads: int = 1) -> Any:
-    """Include the hybrid rule ``spec`` in ``model`` (before ``optimize``) and return the learned
-    rule (its ``stats()`` count the network's calls, all at depth <= the cut-off).
+def apply_below(model: scip.Model, spec: HybridSpec) -> None:
+    """Give ``spec.below`` the priority just under the learned rule's, so SCIP calls it at every
+    node deeper than the cut-off and wherever the network declines a node (the user's other
+    rule priorities stay as they are). The learned rule itself is attached with SCIP's
+    ``maxdepth`` set to the cut-off (:func:`orlearn.branching.plugin.attach_branching`)."""
+    from orlearn.branching.rules.guarded import PRIORITY
 
-    The learned rule keeps orlearn's priority with SCIP's ``maxdepth`` set to the cut-off; the
-    ``below`` rule gets the priority just under it, so SCIP calls it at every deeper node and
-    wherever the network declines a node (the user's other rule priorities stay as they are).
-    """
-    from orlearn.branching.rule import PRIORITY, attach_branching
-
-    hybrid = spec if isinstance(spec, HybridSpec) else parse_hybrid_spec(spec)
-    rule = attach_branching(model, hybrid.policy, threads=threads, maxdepth=hybrid.depth)
-    model.setParam(f"branching/{hybrid.below}/priority", PRIORITY - 1)
-    return rule
+    model.setParam(f"branching/{spec.below}/priority", PRIORITY - 1)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from orlearn.scip import SolveResult
+from orlearn.solver.result import SolveResult
 
 TIME_SHIFT = 1.0
 NODE_SHIFT = 10.0
