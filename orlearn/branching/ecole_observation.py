@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from orlearn.branching.observation import Observation
+from orlearn.branching.observation import Observation, branching_candidates
 
 VAR_FEATURES = (
     "objective",
@@ -134,30 +134,23 @@ class NodeBipartite:
             self._set_rows(model, rows, key, edges, obj)
         n_lps = float(model.getNLPs()) + 5.0
 
-        var = np.empty((c.shape[0], len(VAR_FEATURES)), dtype=np.float32)
-        continuous = c[:, _COL["continuous"]]
-        var[:, 0] = obj / obj_scale
-        var[:, 1] = c[:, _COL["binary"]]
-        var[:, 2] = c[:, _COL["integer"]]
-        var[:, 3] = c[:, _COL["implicit_integer"]]
-        var[:, 4] = continuous
-        var[:, 5] = c[:, _COL["has_lb"]]
-        var[:, 6] = c[:, _COL["has_ub"]]
-        var[:, 7] = c[:, _COL["red_cost"]] / obj_scale
-        var[:, 8] = c[:, _COL["sol_val"]]
-        var[:, 9] = np.where(continuous > 0, 0.0, c[:, _COL["sol_frac"]])
-        # At a bound only when that bound is finite (PySCIPOpt compares with +-infinity too).
-        var[:, 10] = c[:, _COL["sol_at_lb"]] * c[:, _COL["has_lb"]]
-        var[:, 11] = c[:, _COL["sol_at_ub"]] * c[:, _COL["has_ub"]]
-        var[:, 12] = c[:, _COL["age"]] / n_lps
-        var[:, 13] = c[:, _COL["best_incumbent_val"]]
-        var[:, 14] = c[:, _COL["avg_incumbent_val"]]
-        var[:, 15] = c[:, _COL["basis_lower"]]
-        var[:, 16] = c[:, _COL["basis_basic"]]
-        var[:, 17] = c[:, _COL["basis_upper"]]
-        var[:, 18] = c[:, _COL["basis_zero"]]
+        var = _var_features(c, obj_scale, n_lps)
+        cons = self._cons_features(np.array(row, dtype=np.float64), obj_norm, obj_scale, n_lps)
+        cand_vars, candidates = branching_candidates(model)
+        assert self._edge_index is not None and self._edge_values is not None
+        return Observation(
+            var_features=var,
+            cons_features=cons,
+            edge_index=self._edge_index,
+            edge_features=self._edge_values,
+            candidates=candidates,
+            candidate_vars=cand_vars,
+        )
 
-        r = np.array(row, dtype=np.float64)
+    def _cons_features(
+        self, r: np.ndarray, obj_norm: float, obj_scale: float, n_lps: float
+    ) -> np.ndarray:
+        """Ecole's row features of the ``<=`` rows (PySCIPOpt's rows ``r``, one per LP row)."""
         assert self._side_row is not None and self._side_sign is not None
         assert self._side_value is not None and self._row_norm is not None
         assert self._row_raw_norm is not None and self._row_obj_prod is not None
@@ -174,21 +167,7 @@ class NodeBipartite:
         )
         cons[:, 3] = sign * r[lp_row, _ROW["dual_sol"]] / (norm * obj_scale)
         cons[:, 4] = r[lp_row, _ROW["age"]] / n_lps
-
-        cands, _, _, _, npriocands, _ = model.getLPBranchCands()
-        cand_vars = cands[:npriocands]
-        candidates = np.fromiter(
-            (v.getCol().getLPPos() for v in cand_vars), dtype=np.int64, count=len(cand_vars)
-        )
-        assert self._edge_index is not None and self._edge_values is not None
-        return Observation(
-            var_features=var,
-            cons_features=cons,
-            edge_index=self._edge_index,
-            edge_features=self._edge_values,
-            candidates=candidates,
-            candidate_vars=list(cand_vars),
-        )
+        return cons
 
     def _set_rows(
         self, model: Any, rows: list, key: tuple[int, ...], edges: list, obj: np.ndarray
@@ -233,3 +212,30 @@ class NodeBipartite:
         self._edge_values = vals.astype(np.float32)[:, None]
         self._row_key = key
         self._prev_edges = edges
+
+
+def _var_features(c: np.ndarray, obj_scale: float, n_lps: float) -> np.ndarray:
+    """Ecole's column features from PySCIPOpt's columns ``c``."""
+    var = np.empty((c.shape[0], len(VAR_FEATURES)), dtype=np.float32)
+    continuous = c[:, _COL["continuous"]]
+    var[:, 0] = c[:, _COL["obj_coef"]] / obj_scale
+    var[:, 1] = c[:, _COL["binary"]]
+    var[:, 2] = c[:, _COL["integer"]]
+    var[:, 3] = c[:, _COL["implicit_integer"]]
+    var[:, 4] = continuous
+    var[:, 5] = c[:, _COL["has_lb"]]
+    var[:, 6] = c[:, _COL["has_ub"]]
+    var[:, 7] = c[:, _COL["red_cost"]] / obj_scale
+    var[:, 8] = c[:, _COL["sol_val"]]
+    var[:, 9] = np.where(continuous > 0, 0.0, c[:, _COL["sol_frac"]])
+    # At a bound only when that bound is finite (PySCIPOpt compares with +-infinity too).
+    var[:, 10] = c[:, _COL["sol_at_lb"]] * c[:, _COL["has_lb"]]
+    var[:, 11] = c[:, _COL["sol_at_ub"]] * c[:, _COL["has_ub"]]
+    var[:, 12] = c[:, _COL["age"]] / n_lps
+    var[:, 13] = c[:, _COL["best_incumbent_val"]]
+    var[:, 14] = c[:, _COL["avg_incumbent_val"]]
+    var[:, 15] = c[:, _COL["basis_lower"]]
+    var[:, 16] = c[:, _COL["basis_basic"]]
+    var[:, 17] = c[:, _COL["basis_upper"]]
+    var[:, 18] = c[:, _COL["basis_zero"]]
+    return var

@@ -112,6 +112,17 @@ class Observation:
         return int(self.cons_features.shape[0])
 
 
+def branching_candidates(model: Any) -> tuple[list[Any], np.ndarray]:
+    """The priority LP branching candidates (rules must choose among them) and their graph
+    columns (LP positions), in the order of ``Model.getLPBranchCands``."""
+    cands, _, _, _, npriocands, _ = model.getLPBranchCands()
+    cand_vars = list(cands[:npriocands])
+    candidates = np.fromiter(
+        (v.getCol().getLPPos() for v in cand_vars), dtype=np.int64, count=len(cand_vars)
+    )
+    return cand_vars, candidates
+
+
 class ObservationFunction(Protocol):
     """What a branching rule asks of a feature set (Ecole's observation-function shape).
 
@@ -197,11 +208,7 @@ class ObservationBuilder:
         cons[:, 7] = row_a[:, _SCIP_ROW["dual_sol"]] / (norm * self._obj_norm)
         cons[:, 8] = row_a[:, _SCIP_ROW["age"]] / n_lps
 
-        cands, _, _, _, npriocands, _ = model.getLPBranchCands()
-        cand_vars = cands[:npriocands]  # rules must choose among the priority candidates
-        candidates = np.fromiter(
-            (v.getCol().getLPPos() for v in cand_vars), dtype=np.int64, count=len(cand_vars)
-        )
+        cand_vars, candidates = branching_candidates(model)
         assert self._edge_index is not None and self._edge_coef is not None
         return Observation(
             var_features=var,
@@ -209,7 +216,7 @@ class ObservationBuilder:
             edge_index=self._edge_index,
             edge_features=self._edge_coef,
             candidates=candidates,
-            candidate_vars=list(cand_vars),
+            candidate_vars=cand_vars,
         )
 
     def _set_static(self, model: Any, rows: list, key: tuple[int, ...], edges: list) -> None:

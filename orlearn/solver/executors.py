@@ -135,6 +135,34 @@ class _Running:
     payload: tuple[str, Any] | None = field(default=None)
 
 
+_RUNNING = object()  # a worker that has neither answered nor died nor timed out
+
+
+def _outcome(run: _Running, ready: set, now: float, timeout: float | None) -> Any:
+    """The result of ``run`` (a value or a TaskError) once it is over, else ``_RUNNING``."""
+    if run.payload is None and run.conn in ready:
+        try:
+            run.payload = run.conn.recv()
+        except (EOFError, OSError):
+            run.payload = ("crash", None)
+    if run.payload is not None and run.payload[0] != "crash":
+        # The result is in; the process exits on its own right after sending.
+        run.process.join(timeout=5)
+        if run.process.is_alive():
+            run.process.kill()
+        status, value = run.payload
+        return value if status == "ok" else TaskError(value, "exception", now - run.start)
+    if run.process.sentinel in ready and not run.process.is_alive():
+        run.process.join()
+        return TaskError(_exit_message(run.process.exitcode), "crash", now - run.start)
+    if timeout is not None and now - run.start >= timeout:
+        run.process.kill()
+        run.process.join()
+        message = f"worker timed out after {timeout:g} s and was killed"
+        return TaskError(message, "timeout", now - run.start)
+    return _RUNNING
+
+
 def _run_local(
     fn: Callable[[Any], Any], tasks: list[Any], jobs: int, timeout: float | None
 ) -> Iterator[tuple[Any, Any]]:
@@ -158,31 +186,10 @@ def _run_local(
             handles += [r.process.sentinel for r in running]
             ready = set(wait(handles, timeout=wait_for))
             now = time.monotonic()
-            finished: list[tuple[_Running, Any]] = []
-            for run in running:
-                if run.payload is None and run.conn in ready:
-                    try:
-                        run.payload = run.conn.recv()
-                    except (EOFError, OSError):
-                        run.payload = ("crash", None)
-                if run.payload is not None and run.payload[0] != "crash":
-                    # The result is in; the process exits on its own right after sending.
-                    run.process.join(timeout=5)
-                    if run.process.is_alive():
-                        run.process.kill()
-                    status, value = run.payload
-                    result = value if status == "ok" else TaskError(value, "exception", now - run.start)
-                    finished.append((run, result))
-                elif run.process.sentinel in ready and not run.process.is_alive():
-                    run.process.join()
-                    message = _exit_message(run.process.exitcode)
-                    finished.append((run, TaskError(message, "crash", now - run.start)))
-                elif timeout is not None and now - run.start >= timeout:
-                    run.process.kill()
-                    run.process.join()
-                    message = f"worker timed out after {timeout:g} s and was killed"
-                    finished.append((run, TaskError(message, "timeout", now - run.start)))
-            for run, result in finished:
+            outcomes = [(run, _outcome(run, ready, now, timeout)) for run in running]
+            for run, result in outcomes:
+                if result is _RUNNING:
+                    continue
                 running.remove(run)
                 run.conn.close()
                 yield run.task, result
