@@ -3,7 +3,7 @@
     .venv/bin/python scripts/pyomo_example.py [--policy gnn | gnn:NAME | PATH.pt | none]
 
 Builds a small capacitated facility-location model in Pyomo, solves it through
-``SolverFactory("orlearn")`` (registered by ``import orlearn``) and prints the termination
+``SolverFactory("orlearn")`` (registered by ``import orlearn.branching.pyomo``) and prints the termination
 condition, the objective, the open facilities and how often the policy decided.
 """
 

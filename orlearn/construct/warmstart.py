@@ -2,6 +2,8 @@
 
 ::
 
+    import orlearn.branching.pyomo  # registers SolverFactory("orlearn")
+
     built = warm_start("kp", instance, {i: model.x[i] for i in range(n)})
     pyo.SolverFactory("orlearn", policy="none").solve(model, warmstart=True)
 

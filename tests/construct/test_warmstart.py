@@ -6,7 +6,7 @@ import pytest
 
 pyo = pytest.importorskip("pyomo.environ")
 
-import orlearn  # noqa: E402,F401  (registers SolverFactory("orlearn"))
+import orlearn.branching.pyomo  # noqa: E402,F401  (registers SolverFactory("orlearn"))
 from orlearn.construct import warm_start  # noqa: E402
 from orlearn.construct.problems import get_problem  # noqa: E402
 from orlearn.errors import OrlearnError  # noqa: E402
