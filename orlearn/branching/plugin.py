@@ -10,7 +10,7 @@ the loaded policy) and returns ``attach(model) -> rule``. :func:`solve` is
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +69,7 @@ def attach_branching(
     return rule
 
 
-def plugin_for(spec: str, threads: int = 1) -> Any:
+def plugin_for(spec: str, threads: int = 1) -> Callable[[scip.Model], GuardedBranchrule]:
     """The solver's resolver: ``attach(model) -> rule`` for the learned-rule ``spec``.
 
     Loads the policy now; OrlearnError (PolicyFileError) for a spec that is not a learned rule
