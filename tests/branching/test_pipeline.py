@@ -16,7 +16,7 @@ def trained(tiny, tiny_dir, tmp_path_factory):
     collect = ["collect", str(tiny_dir), "-o", str(out / "data"), "-p", "1", "--node-limit", "40"]
     assert main(collect + params) == 0
     policy = out / "policy.pt"
-    assert main(["train", "branching", str(out / "data"), "-o", str(policy), "--epochs", "8",
+    assert main(["branching", "train", str(out / "data"), "-o", str(policy), "--epochs", "8",
                  "--valid-fraction", "0.25", "--seed", "3"]) == 0  # fmt: skip
     return out, policy, collect + params
 

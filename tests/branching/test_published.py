@@ -181,7 +181,7 @@ def test_solve_cli_detects_the_format_and_refuses_other_files(tmp_path, market_s
     junk = tmp_path / "junk.pkl"
     junk.write_bytes(b"\x80\x04not a policy")
     capsys.readouterr()
-    assert main(["solve", str(tmp_path / "tiny.mps"), "-b", str(junk), "-o", str(out), "-q"]) == 2
+    assert main(["milp", "solve", str(tmp_path / "tiny.mps"), "-b", str(junk), "-o", str(out), "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("orlearn: error:") and "\n" not in err and "rl2branch" in err
     assert not [w for w in recwarn if "pickle protocol" in str(w.message)]

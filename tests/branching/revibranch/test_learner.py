@@ -155,7 +155,7 @@ def test_cli_registers_the_verb_and_checks_input(tmp_path: Path) -> None:
     args = build_parser().parse_args(["train", "branching-rl", "setcover/small", "-o", "x.pt"])
     assert args.init == "gnn" and args.rounds == 20 and not args.no_revival
     missing = str(tmp_path / "none.pt")
-    assert main(["train", "branching-rl", "setcover/small", "--init", missing, "-o", "x.pt"]) == 2
+    assert main(["branching", "train-rl", "setcover/small", "--init", missing, "-o", "x.pt"]) == 2
     with pytest.raises(OrlearnError, match="epsilon"):
         RLConfig(epsilon_start=2.0).check()
     with pytest.raises(OrlearnError, match="prior weight"):
