@@ -174,7 +174,7 @@ def test_solve_cli_detects_the_format_and_refuses_other_files(tmp_path, market_s
     policy.parent.mkdir()
     torch.save(synthetic_state(5), policy)
     out = tmp_path / "r.jsonl"
-    argv = ["solve", str(tmp_path / "tiny.mps"), "-b", str(policy), "--time-limit", "60", "-o", str(out), "-q"]
+    argv = ["milp", "solve", str(tmp_path / "tiny.mps"), "-b", str(policy), "--time-limit", "60", "-o", str(out), "-q"]
     assert main(argv) == 0
     (record,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert record["status"] == "optimal" and record["branching_stats"]["learned_calls"] > 0
