@@ -23,8 +23,8 @@ from orlearn.errors import OrlearnError
 #: The modules of this package that add a command, in the order ``orlearn --help`` lists them.
 CAPABILITIES = ("milp", "branching", "construct", "decision_rules", "inventory", "demo")
 
-#: Top-level commands that became verbs of a capability: old word -> the command now.
-MOVED = {
+#: Verbs typed without their capability (``orlearn solve``): word -> the command meant.
+MEANT = {
     "solve": "milp solve",
     "generate": "milp generate",
     "hardness": "milp hardness",
@@ -32,14 +32,13 @@ MOVED = {
     "collect": "branching collect",
     "ddr": "decision-rules",
 }
-#: ``train KIND`` -> the command now.
-MOVED_TRAIN = {"branching": "branching train", "branching-rl": "branching train-rl"}
+#: ``orlearn train KIND`` -> the command meant.
+MEANT_TRAIN = {"branching": "branching train", "branching-rl": "branching train-rl"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orlearn",
-        usage="orlearn [-h] [--version] [-v] CAPABILITY VERB ...",
         description="Learned policies inside operations-research solvers.",
     )
     parser.add_argument("--version", action="version", version=f"orlearn {__version__}")
@@ -51,17 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def moved_command(argv: Sequence[str]) -> str | None:
-    """The one-line hint for an old top-level command (``orlearn solve ...`` and the like),
-    or None when ``argv`` does not start with one."""
+    """The one-line hint for a verb typed without its capability (``orlearn solve ...`` and the
+    like), or None when ``argv`` does not start with one."""
     words = [a for a in argv if not a.startswith("-")]
     if not words:
         return None
     word, rest = words[0], words[1:]
     if word == "train":
-        now = MOVED_TRAIN.get(rest[0] if rest else "", "branching train' or 'orlearn branching train-rl")
-        return f"'orlearn train' is no command; did you mean 'orlearn {now}'?"
-    if word in MOVED:
-        return f"'orlearn {word}' is no command; did you mean 'orlearn {MOVED[word]}'?"
+        meant = MEANT_TRAIN.get(rest[0] if rest else "", "branching train' or 'orlearn branching train-rl")
+        return f"'orlearn train' is no command; did you mean 'orlearn {meant}'?"
+    if word in MEANT:
+        return f"'orlearn {word}' is no command; did you mean 'orlearn {MEANT[word]}'?"
     return None
 
 

@@ -18,7 +18,12 @@ LABEL_CACHE_HELP = ("expert-label cache, shared by `construct generate` and `con
 def register(subparsers: argparse._SubParsersAction) -> None:
     verbs = verb_group(subparsers, "construct",
                        "constructive neural solvers (BQ-NCO) for TSP, ATSP, CVRP, OP, KP")  # fmt: skip
+    _register_generate(verbs)
+    _register_train(verbs)
+    _register_solve(verbs)
 
+
+def _register_solve(verbs: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("solve", help="solve instance files with a trained policy")
     p.add_argument("target", help="an instance file (.tsp, .atsp, .vrp, or a generated .npz set) or a folder")
     p.add_argument("--problem", required=True, choices=PROBLEMS)
@@ -38,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=_solve)
 
+
+def _register_train(verbs: argparse._SubParsersAction) -> None:
     t = verbs.add_parser("train", help="train a policy by imitation of expert solutions")
     t.add_argument("--problem", required=True, choices=PROBLEMS)
     t.add_argument("--out", required=True, help="policy file to write (.pt)")
@@ -79,6 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_threads_option(t, "batched")
     t.set_defaults(func=_train)
 
+
+def _register_generate(verbs: argparse._SubParsersAction) -> None:
     g = verbs.add_parser("generate", help="generate random instances (and optionally expert labels)")
     g.add_argument("--problem", required=True, choices=PROBLEMS)
     g.add_argument("--n", type=int, required=True, help="nodes / customers / items")

@@ -13,19 +13,21 @@ from orlearn.threads import add_threads_option
 def register(subparsers: argparse._SubParsersAction) -> None:
     verbs = verb_group(subparsers, "decision-rules",
                        "TS-DDR decision rules and SDDP (hydrothermal dispatch)")  # fmt: skip
+    _register_train(verbs)
+    _register_evaluate(verbs)
+    _register_sddp(verbs)
 
-    def case_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("case", help="case folder, or a shipped case name (case3, bolivia)")
-        p.add_argument(
-            "--stages", type=int, default=None, help="horizon (default: the inflow file's rows)"
-        )
-        p.add_argument(
-            "--network", choices=("dc", "single"), default="dc", help="DC power flow or one bus"
-        )
-        p.add_argument("--seed", type=int, default=0)
 
+def _case_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case", help="case folder, or a shipped case name (case3, bolivia)")
+    p.add_argument("--stages", type=int, default=None, help="horizon (default: the inflow file's rows)")
+    p.add_argument("--network", choices=("dc", "single"), default="dc", help="DC power flow or one bus")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _register_train(verbs: argparse._SubParsersAction) -> None:
     train = verbs.add_parser("train", help="train a TS-DDR policy")
-    case_args(train)
+    _case_arguments(train)
     add_threads_option(train, "small")
     train.add_argument("-o", "--output", required=True, help="policy file to write (.pt)")
     train.add_argument("--arch", choices=("lstm", "gru", "mlp", "linear"), default="lstm")
@@ -33,49 +35,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--iterations", type=int, default=200)
     train.add_argument("--batch", type=int, default=8, help="scenarios per iteration")
     train.add_argument("--lr", type=float, default=1e-2)
-    train.add_argument(
-        "--lr-end", type=float, default=None, help="final learning rate (geometric decay)"
-    )
-    train.add_argument(
-        "--penalty",
-        type=float,
-        default=None,
-        help="final slack penalty (default: 2x the water-value bound)",
-    )
-    train.add_argument(
-        "--penalty-start",
-        type=float,
-        default=None,
-        help="initial slack penalty (default: final / 10)",
-    )
-    train.add_argument(
-        "--inflows",
-        choices=("independent", "ar1"),
-        default="independent",
-        help="training scenario model",
-    )
-    train.add_argument(
-        "--checkpoint", default=None, help="resumable checkpoint (default: OUTPUT.ckpt)"
-    )
+    train.add_argument("--lr-end", type=float, default=None, help="final learning rate (geometric decay)")
+    train.add_argument("--penalty", type=float, default=None,
+                       help="final slack penalty (default: 2x the water-value bound)")  # fmt: skip
+    train.add_argument("--penalty-start", type=float, default=None,
+                       help="initial slack penalty (default: final / 10)")  # fmt: skip
+    train.add_argument("--inflows", choices=("independent", "ar1"), default="independent",
+                       help="training scenario model")  # fmt: skip
+    train.add_argument("--checkpoint", default=None, help="resumable checkpoint (default: OUTPUT.ckpt)")
     train.set_defaults(func=_train)
 
+
+def _register_evaluate(verbs: argparse._SubParsersAction) -> None:
     ev = verbs.add_parser("evaluate", help="out-of-sample cost of a policy and baselines")
-    case_args(ev)
+    _case_arguments(ev)
     add_threads_option(ev, "small")
     ev.add_argument("--policy", required=True)
     ev.add_argument("--scenarios", type=int, default=500, help="out-of-sample scenarios (default 500)")
-    ev.add_argument(
-        "--mode",
-        choices=("rollout", "de"),
-        default="rollout",
-        help="stage-wise rollout or one LP per scenario",
-    )
+    ev.add_argument("--mode", choices=("rollout", "de"), default="rollout",
+                    help="stage-wise rollout or one LP per scenario")  # fmt: skip
     ev.add_argument("--baselines", action="store_true", help="also myopic and wait-and-see")
     ev.add_argument("--json", default=None, help="write the results here")
     ev.set_defaults(func=_evaluate)
 
+
+def _register_sddp(verbs: argparse._SubParsersAction) -> None:
     sd = verbs.add_parser("sddp", help="train SDDP and simulate it")
-    case_args(sd)
+    _case_arguments(sd)
     sd.add_argument("--iterations", type=int, default=50, help="SDDP iterations (default 50)")
     sd.add_argument("--simulations", type=int, default=200, help="scenarios simulated (default 200)")
     sd.add_argument("--time-limit", type=float, default=None, help="seconds of training at most")

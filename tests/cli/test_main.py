@@ -1,4 +1,4 @@
-"""The command tree: `orlearn <capability> <verb>`, and one-line hints for the old commands."""
+"""The command tree: `orlearn <capability> <verb>`, and one-line hints for verbs typed without their capability."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from orlearn.cli import build_parser, main
 
 
 @pytest.mark.parametrize(
-    ("argv", "now"),
+    ("argv", "meant"),
     [
         (["solve", "x.mps", "-b", "gnn"], "orlearn milp solve"),
         (["generate", "setcover/small"], "orlearn milp generate"),
@@ -20,10 +20,10 @@ from orlearn.cli import build_parser, main
         (["-v", "ddr", "train", "case3"], "orlearn decision-rules"),
     ],
 )
-def test_an_old_command_gets_a_one_line_did_you_mean(argv, now, capsys):
+def test_a_verb_without_its_capability_gets_a_one_line_did_you_mean(argv, meant, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.startswith("orlearn: error: ") and f"did you mean '{now}" in err
+    assert err.startswith("orlearn: error: ") and f"did you mean '{meant}" in err
     assert err.count("\n") == 1
 
 
