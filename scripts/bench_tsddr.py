@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--stages", type=int, default=None)
     parser.add_argument("--network", choices=("dc", "single"), default="dc")
     parser.add_argument("--scenarios", type=int, default=500, help="shared out-of-sample scenarios")
-    parser.add_argument("--policy", required=True, help="trained TS-DDR policy (orlearn ddr train)")
+    parser.add_argument("--policy", required=True, help="trained TS-DDR policy (orlearn decision-rules train)")
     parser.add_argument("--ldr-policy", default=None, help="trained linear decision rule")
     parser.add_argument("--sddp-iterations", type=int, default=100)
     parser.add_argument(

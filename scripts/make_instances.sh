@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate every shipped MILP instance set under instances/ (run from the repository root).
-#   instances/milp/<domain>_<size>_test/  seeded test splits written by `orlearn generate`
+#   instances/milp/<domain>_<size>_test/  seeded test splits written by `orlearn milp generate`
 #   instances/miplib/                     the MIPLIB 3 instances SCIP solves in < 10 s here, copied
 #                                         from ../shared/benchmarks/miplib with optima + attribution
 # The generators are deterministic: rerunning this script reproduces the same bytes (same sha256
@@ -11,11 +11,11 @@ PYTHON=${PYTHON:-.venv/bin/python}
 MIPLIB_SRC=${MIPLIB_SRC:-/work/shared/benchmarks/miplib}
 
 for name in setcover/small cauctions/small facility/small indset/small; do
-    "$ORLEARN" generate "$name" --split test -n 20 -o "instances/milp/${name/\//_}_test" -q
+    "$ORLEARN" milp generate "$name" --split test -n 20 -o "instances/milp/${name/\//_}_test" -q
 done
 # medium sets only where the files stay small (facility/medium is ~0.6 MB per instance: left out)
 for name in setcover/medium cauctions/medium indset/medium; do
-    "$ORLEARN" generate "$name" --split test -n 10 -o "instances/milp/${name/\//_}_test" -q
+    "$ORLEARN" milp generate "$name" --split test -n 10 -o "instances/milp/${name/\//_}_test" -q
 done
 
 "$PYTHON" - "$MIPLIB_SRC" instances/miplib <<'PY'

@@ -30,14 +30,14 @@ stage=${1:-all}
 
 if [[ $stage == collect || $stage == all ]]; then
   # Run 1.
-  $ORLEARN collect setcover/small  -n 21 -o "$DATA" -p 0.2 --node-limit 150 --time-limit 300
-  $ORLEARN collect cauctions/small -n 21 -o "$DATA" -p 0.2 --node-limit 150 --time-limit 300
-  $ORLEARN collect facility/small  -n 7  -o "$DATA" -p 0.2 --node-limit 100 --time-limit 300
-  $ORLEARN collect indset/small    -n 7  -o "$DATA" -p 0.1 --node-limit 60  --time-limit 300
+  $ORLEARN branching collect setcover/small  -n 21 -o "$DATA" -p 0.2 --node-limit 150 --time-limit 300
+  $ORLEARN branching collect cauctions/small -n 21 -o "$DATA" -p 0.2 --node-limit 150 --time-limit 300
+  $ORLEARN branching collect facility/small  -n 7  -o "$DATA" -p 0.2 --node-limit 100 --time-limit 300
+  $ORLEARN branching collect indset/small    -n 7  -o "$DATA" -p 0.1 --node-limit 60  --time-limit 300
   # Run 2 (it ran in rounds of +2 / +5 / +4 instances; the result is the same).
-  $ORLEARN collect facility/small  -n 17 -o "$DATA" -p 1.0 --node-limit 40  --time-limit 240
-  $ORLEARN collect setcover/small  -n 46 -o "$DATA" -p 0.5 --node-limit 100 --time-limit 240
-  $ORLEARN collect cauctions/small -n 41 -o "$DATA" -p 0.5 --node-limit 100 --time-limit 240
+  $ORLEARN branching collect facility/small  -n 17 -o "$DATA" -p 1.0 --node-limit 40  --time-limit 240
+  $ORLEARN branching collect setcover/small  -n 46 -o "$DATA" -p 0.5 --node-limit 100 --time-limit 240
+  $ORLEARN branching collect cauctions/small -n 41 -o "$DATA" -p 0.5 --node-limit 100 --time-limit 240
 fi
 
 if [[ $stage == train || $stage == all ]]; then
@@ -45,14 +45,14 @@ if [[ $stage == train || $stage == all ]]; then
   # and cauctions (both still improving when run 2 stopped them) with embedding 32: as accurate as
   # 64 at equal epochs within the validation noise, and ~30 % less inference per node (the
   # comparison is in docs/branching.md). The epoch counts are what fitted the time available.
-  $ORLEARN train branching "$DATA/setcover_small" "$DATA/cauctions_small" \
+  $ORLEARN branching train "$DATA/setcover_small" "$DATA/cauctions_small" \
     "$DATA/facility_small" "$DATA/indset_small" -o "$OUT/mixed.pt" --epochs 30 --patience 10 \
     --emb 32
-  $ORLEARN train branching "$DATA/cauctions_small" -o "$OUT/cauctions.pt" --epochs 25 --patience 8 \
+  $ORLEARN branching train "$DATA/cauctions_small" -o "$OUT/cauctions.pt" --epochs 25 --patience 8 \
     --emb 32
   # Run 2 (embedding 64; both had stopped improving: best epochs 13 and 10 of 15).
-  $ORLEARN train branching "$DATA/facility_small" -o "$OUT/facility.pt" --epochs 15 --patience 8
-  $ORLEARN train branching "$DATA/setcover_small" -o "$OUT/setcover.pt" --epochs 15 --patience 8
+  $ORLEARN branching train "$DATA/facility_small" -o "$OUT/facility.pt" --epochs 15 --patience 8
+  $ORLEARN branching train "$DATA/setcover_small" -o "$OUT/setcover.pt" --epochs 15 --patience 8
   # indset: run 1's data and command (not retrained in run 2).
-  $ORLEARN train branching "$DATA/indset_small" -o "$OUT/indset.pt" --epochs 30 --patience 6
+  $ORLEARN branching train "$DATA/indset_small" -o "$OUT/indset.pt" --epochs 30 --patience 6
 fi

@@ -11,16 +11,16 @@ BENCH="nice -n 10 .venv/bin/python scripts/bench_tsddr.py"
 mkdir -p runs/ddr policies/ddr
 
 case3() {
-    $ORL ddr train case3 -o policies/ddr/case3_lstm.pt --arch lstm --hidden 64 --iterations 1500 \
+    $ORL decision-rules train case3 -o policies/ddr/case3_lstm.pt --arch lstm --hidden 64 --iterations 1500 \
         --batch 16 --lr 0.01 --lr-end 0.0005 --seed 0 --checkpoint runs/ddr/case3_lstm_v2.ckpt
-    $ORL ddr train case3 -o policies/ddr/case3_linear.pt --arch linear --iterations 300 --batch 8 \
+    $ORL decision-rules train case3 -o policies/ddr/case3_linear.pt --arch linear --iterations 300 --batch 8 \
         --lr 0.01 --seed 0 --checkpoint runs/ddr/case3_linear.ckpt
 }
 bolivia() {
-    $ORL ddr train bolivia --stages 48 -o policies/ddr/bolivia_lstm.pt --arch lstm --hidden 64 \
+    $ORL decision-rules train bolivia --stages 48 -o policies/ddr/bolivia_lstm.pt --arch lstm --hidden 64 \
         --iterations 400 --batch 16 --lr 0.01 --lr-end 0.001 --seed 0 \
         --checkpoint runs/ddr/bolivia_lstm_v2.ckpt
-    $ORL ddr train bolivia --stages 48 -o policies/ddr/bolivia_linear.pt --arch linear \
+    $ORL decision-rules train bolivia --stages 48 -o policies/ddr/bolivia_linear.pt --arch linear \
         --iterations 200 --batch 8 --lr 0.01 --seed 0 --checkpoint runs/ddr/bolivia_linear.ckpt
 }
 bench-case3() {

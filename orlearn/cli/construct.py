@@ -1,31 +1,29 @@
-"""`orlearn construct`: solve, train and generate for the BQ-NCO constructive solvers."""
+"""`orlearn construct generate|train|solve`: the BQ-NCO constructive solvers."""
 
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+from orlearn.cli.common import verb_group
 from orlearn.threads import add_threads_option
 
-if TYPE_CHECKING:
-    from orlearn.construct.decode import Decoded
-
 PROBLEMS = ("tsp", "atsp", "cvrp", "op", "kp")
-# Expert labels live in one cache shared by `generate --label-time` and `train` (keyed by a hash
-# of the instance and the expert's settings), so labels made once are reused by every run.
+# The default of the label cache, kept in step with orlearn.construct.tasks.LABEL_CACHE (a test
+# checks it) so that `--help` needs no import of the library.
 LABEL_CACHE = "runs/construct/labels"
 LABEL_CACHE_HELP = ("expert-label cache, shared by `construct generate` and `construct train` "
                     "(default runs/construct/labels in the current directory)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    group = subparsers.add_parser(
-        "construct", help="constructive neural solvers (BQ-NCO) for TSP, ATSP, CVRP, OP, KP"
-    )
-    verbs = group.add_subparsers(dest="construct_command", metavar="VERB")
+    verbs = verb_group(subparsers, "construct",
+                       "constructive neural solvers (BQ-NCO) for TSP, ATSP, CVRP, OP, KP")  # fmt: skip
+    _register_generate(verbs)
+    _register_train(verbs)
+    _register_solve(verbs)
 
+
+def _register_solve(verbs: argparse._SubParsersAction) -> None:
     p = verbs.add_parser("solve", help="solve instance files with a trained policy")
     p.add_argument("target", help="an instance file (.tsp, .atsp, .vrp, or a generated .npz set) or a folder")
     p.add_argument("--problem", required=True, choices=PROBLEMS)
@@ -45,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=_solve)
 
+
+def _register_train(verbs: argparse._SubParsersAction) -> None:
     t = verbs.add_parser("train", help="train a policy by imitation of expert solutions")
     t.add_argument("--problem", required=True, choices=PROBLEMS)
     t.add_argument("--out", required=True, help="policy file to write (.pt)")
@@ -86,6 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_threads_option(t, "batched")
     t.set_defaults(func=_train)
 
+
+def _register_generate(verbs: argparse._SubParsersAction) -> None:
     g = verbs.add_parser("generate", help="generate random instances (and optionally expert labels)")
     g.add_argument("--problem", required=True, choices=PROBLEMS)
     g.add_argument("--n", type=int, required=True, help="nodes / customers / items")
@@ -99,20 +101,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--cache-dir", default=LABEL_CACHE, help=LABEL_CACHE_HELP)
     g.set_defaults(func=_generate)
 
-    group.set_defaults(func=lambda args: (group.print_help(), 2)[1])
-
 
 def _solve(args: argparse.Namespace) -> int:
     import sys
-    import time
 
     from rich.console import Console
     from rich.table import Table
 
-    from orlearn.construct import solve
-    from orlearn.construct.decode import improve
     from orlearn.construct.io import read_instances
     from orlearn.construct.problems import get_problem
+    from orlearn.construct.tasks import SolutionWriter, Solved, solve_set
     from orlearn.errors import OrlearnError
     from orlearn.progress import progress_bar
     from orlearn.threads import resolve_threads
@@ -120,86 +118,57 @@ def _solve(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise OrlearnError(f"--batch-size must be at least 1, got {args.batch_size}")
     threads = resolve_threads(args.threads, "batched")
-    problem = get_problem(args.problem)
-    instances = read_instances(problem, args.target)
-    sign = 1.0 if problem.sense == "min" else -1.0
-    rows: dict[int, list[str]] = {}
-    out = Path(args.out) if args.out else None
-    fh = None  # opened with the first solution: a run that fails before leaves no file
-    written = 0
-
-    def gap(v: float, opt: float | None) -> str:
-        return f"{sign * (v - opt) / abs(opt) * 100:.2f}" if opt else "-"
-
-    def record(k: int, res: Decoded) -> None:
-        nonlocal fh, written
-        inst = instances[k]
-        opt = getattr(inst, "optimum", None)
-        row = [inst.name or str(k), f"{res.objective:.6g}", gap(res.objective, opt), f"{res.seconds:.3f}"]
-        rec = {"instance": inst.name or k, "problem": args.problem, "objective": res.objective,
-               "optimum": opt, "seconds": res.seconds, "solution": res.solution}
-        if args.two_opt:
-            t0 = time.perf_counter()
-            better = improve(problem, inst, res.solution)
-            secs = time.perf_counter() - t0
-            obj = problem.objective(inst, better)
-            row += [f"{obj:.6g}", gap(obj, opt), f"{secs:.3f}"]
-            rec["two_opt"] = {"objective": obj, "seconds": secs, "solution": better}
-        rows[k] = row
-        if out is not None:
-            if fh is None:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                fh = out.open("w")
-            fh.write(json.dumps(rec, default=int) + "\n")
-            fh.flush()
-            written += 1
-
+    instances = read_instances(get_problem(args.problem), args.target)
+    writer = SolutionWriter(args.out)
     mode = "greedy" if args.beam == 1 else f"beam {args.beam}"
     try:
         with progress_bar(f"{args.problem} {mode}", len(instances), disable=args.quiet) as advance:
-            def on_result(k: int, res: Decoded) -> None:
-                record(k, res)
-                advance(status=rows[k][0])
+            def on_solved(item: Solved) -> None:
+                advance(status=item.name)
 
-            solve(args.problem, instances, policy=args.policy, beam=args.beam, knn=args.knn,
-                  batch_size=args.batch_size, on_result=on_result, threads=threads)
+            solved = solve_set(
+                args.problem, instances, two_opt=args.two_opt, writer=writer, on_solved=on_solved,
+                policy=args.policy, beam=args.beam, knn=args.knn, batch_size=args.batch_size,
+                threads=threads,
+            )  # fmt: skip
     except KeyboardInterrupt:
-        if written:
-            kept = f"{written} of {len(instances)} solutions are kept in {out}"
+        if writer.written:
+            kept = f"{writer.written} of {len(instances)} solutions are kept in {writer.path}"
         else:
             kept = "no solution was written"
         print(f"orlearn: interrupted; {kept}", file=sys.stderr)
         return 130
     finally:
-        if fh is not None:
-            fh.close()
+        writer.close()
     table = Table(title=f"{args.problem} ({mode}, {threads} torch thread{'s' * (threads > 1)})")
-    for col in ("instance", "objective", "gap %", "time s"):
-        table.add_column(col, justify="right")
+    columns = ["instance", "objective", "gap %", "time s"]
     if args.two_opt:
-        table.add_column("2-opt objective", justify="right")
-        table.add_column("2-opt gap %", justify="right")
-        table.add_column("2-opt time s", justify="right")
-    for k in sorted(rows):
-        table.add_row(*rows[k])
+        columns += ["2-opt objective", "2-opt gap %", "2-opt time s"]
+    for col in columns:
+        table.add_column(col, justify="right")
+    for item in solved:
+        row = [item.name, f"{item.objective:.6g}", _gap(item.gap), f"{item.seconds:.3f}"]
+        if item.two_opt is not None:
+            better = item.two_opt
+            row += [f"{better.objective:.6g}", _gap(item.two_opt_gap), f"{better.seconds:.3f}"]
+        table.add_row(*row)
     Console().print(table)
-    if out is not None:
-        print(f"solutions written to {out}")
+    if writer.path is not None:
+        print(f"solutions written to {writer.path}")
     return 0
 
 
+def _gap(percent: float | None) -> str:
+    return "-" if percent is None else f"{percent:.2f}"
+
+
 def _train(args: argparse.Namespace) -> int:
+    from orlearn.construct.tasks import check_train_options
     from orlearn.construct.train import TrainConfig, train
-    from orlearn.errors import OrlearnError
     from orlearn.threads import set_threads
 
-    if args.n < 3 or args.batch_size < 1 or args.epochs < 1:
-        raise OrlearnError("--n must be >= 3, --batch-size and --epochs >= 1")
-    if args.knn is not None and args.knn < 1:
-        raise OrlearnError("--knn must be at least 1")
     sizes = (args.d_model, args.layers, args.heads, args.d_ff, args.latent_len, args.latent_dim)
-    if any(v is not None and v < 1 for v in sizes):
-        raise OrlearnError("model sizes must be at least 1")
+    check_train_options(args.n, args.batch_size, args.epochs, args.knn, sizes)
     set_threads(args.threads, "batched")
     cfg = TrainConfig(
         problem=args.problem, out=args.out, n=args.n, train_instances=args.train_instances,
@@ -219,20 +188,13 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from orlearn.construct.io import save_set
-    from orlearn.construct.labels import label_instances
-    from orlearn.construct.problems import get_problem
-    from orlearn.errors import OrlearnError
+    from orlearn.construct.tasks import generate_set
 
-    if args.count < 1:
-        raise OrlearnError("--count must be at least 1")
-    problem = get_problem(args.problem)
-    instances = problem.sample(args.n, args.count, args.seed, args.distribution)
-    path = save_set(args.out, problem, instances)
-    print(f"{len(instances)} {args.problem} instances written to {path}")
-    if args.label_time is not None:
-        cache = Path(args.cache_dir).resolve()
-        label_instances(args.problem, instances, time_limit=args.label_time,
-                        cache_dir=cache, workers=args.workers)
-        print(f"expert labels cached in {cache / args.problem}")
+    result = generate_set(
+        args.problem, args.n, args.count, args.out, seed=args.seed, distribution=args.distribution,
+        label_time=args.label_time, workers=args.workers, cache_dir=args.cache_dir,
+    )  # fmt: skip
+    print(f"{result.count} {args.problem} instances written to {result.path}")
+    if result.label_cache is not None:
+        print(f"expert labels cached in {result.label_cache}")
     return 0

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+from typing import Any
 
+from orlearn.cli.common import verb_group
 from orlearn.threads import add_threads_option
 
-# Trained policies go here by default, never into the shipped policies/inventory/.
+# The defaults shown in --help, kept in step with orlearn.inventory.tasks (a test checks it) so
+# that `--help` needs no import of torch.
 DEFAULT_OUTPUT = "runs/inventory"
-# The test run of `train` and `evaluate` unless --full-test: 2,048 scenarios of 1,500 periods
-# (the first 500 left out), the benchmark's test (scripts/bench_inventory.py --budget quick).
-# The published test sets (32,768 x 5,000 periods) take minutes on a CPU.
 QUICK_TEST = {"test_samples": 2048, "test_periods": 1500, "test_warmup": 500}
 
 SETTING_HELP = (
@@ -31,17 +30,12 @@ def _add_setting_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _overrides(args: argparse.Namespace) -> dict:
-    from orlearn.inventory.settings import parse_override
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    from orlearn.inventory.tasks import setting_overrides
 
-    overrides = dict(parse_override(text) for text in args.set)
-    if args.lead_time is not None:
-        overrides["store_params.lead_time.value"] = args.lead_time
-    if args.underage_cost is not None:
-        overrides["store_params.underage_cost.value"] = args.underage_cost
-    if args.stores is not None:
-        overrides["problem_params.n_stores"] = args.stores
-    return overrides
+    return setting_overrides(
+        args.set, lead_time=args.lead_time, underage_cost=args.underage_cost, stores=args.stores
+    )
 
 
 def _threads(n: int | None) -> None:
@@ -50,129 +44,74 @@ def _threads(n: int | None) -> None:
     set_threads(n, "batched")  # thousands of scenarios simulated at once
 
 
-def _test_size(args: argparse.Namespace) -> dict:
-    """Scenarios, periods and warm-up of the test run: the quick test with each option given
-    replacing its part, or with --full-test the setting's own test set (None = the setting's)."""
-    from orlearn.errors import OrlearnError
+def _test_size(args: argparse.Namespace) -> dict[str, int | None]:
+    from orlearn.inventory.tasks import evaluation_size
 
-    given = {key: getattr(args, key) for key in QUICK_TEST if getattr(args, key) is not None}
-    if args.full_test:
-        if given:
-            raise OrlearnError("--full-test uses the setting's test set; drop --test-samples, --test-periods and --test-warmup")
-        return dict.fromkeys(QUICK_TEST)
-    for key, value in given.items():
-        if value < 0 or (key == "test_periods" and value < 1):
-            raise OrlearnError(f"--{key.replace('_', '-')} must be {'at least 1' if key == 'test_periods' else '>= 0'}, got {value}")
-    return {**QUICK_TEST, **given}
+    return evaluation_size(
+        args.full_test, test_samples=args.test_samples, test_periods=args.test_periods,
+        test_warmup=args.test_warmup,
+    )  # fmt: skip
 
 
 def _train(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from orlearn.errors import OrlearnError
-    from orlearn.inventory.hdpo import TrainConfig, evaluate, train
-    from orlearn.inventory.policies import build_policy
-    from orlearn.inventory.policy_io import save_inventory_policy
-    from orlearn.inventory.settings import load_setting
+    from orlearn.inventory.tasks import train_policy
 
     _threads(args.threads)
-    setting = load_setting(args.setting, _overrides(args))
-    neural = args.policy in ("vanilla", "symmetric", "gnn")
-    model = {"hidden": args.hidden} if neural else {}
-    if args.policy == "gnn":
-        model["rounds"] = args.rounds
-    policy = build_policy(args.policy, setting.observer(), **model)
-    # Default step sizes: 2e-3 for the GNN (larger steps swung its stock targets until it lost
-    # every gradient, docs/inventory.md), 3e-3 for the other networks, 3e-2 for the baselines.
-    default_lr = 2e-3 if args.policy == "gnn" else (3e-3 if neural else 3e-2)
-    config = TrainConfig(
-        epochs=args.epochs, learning_rate=args.lr or default_lr,
-        train_samples=args.train_samples, batch_size=args.batch_size, train_periods=args.periods,
-        dev_samples=args.dev_samples, patience=args.patience, lr_decay=args.lr_decay, seed=args.seed,
-    )
-    out = Path(args.output or Path(DEFAULT_OUTPUT) / f"{setting.name}_{args.policy}.pt")
-    if out.suffix != ".pt":
-        raise OrlearnError(f"the policy file must end in .pt, got {out}")
-    result = train(
-        setting, policy, config, checkpoint=args.checkpoint, curves=out.with_suffix(".png"), progress=not args.quiet
-    )
-    metadata = {"train": config.__dict__, "best_dev_cost": result.best_dev, "best_epoch": result.best_epoch,
-                "train_seconds": round(result.seconds, 1)}
     test = _test_size(args)
-    if test["test_samples"] != 0:
-        ev = evaluate(setting, policy, n_samples=test["test_samples"], periods=test["test_periods"],
-                      warmup=test["test_warmup"], seed=args.seed, progress=not args.quiet)
-        metadata["test_cost"], metadata["test_stderr"] = ev.cost, ev.stderr
-    save_inventory_policy(out, policy, args.policy, setting, model, metadata)
+    result = train_policy(
+        args.setting, args.policy, overrides=_overrides(args), output=args.output,
+        hidden=args.hidden, rounds=args.rounds, learning_rate=args.lr, checkpoint=args.checkpoint,
+        test=test, seed=args.seed, progress=not args.quiet, epochs=args.epochs,
+        train_samples=args.train_samples, batch_size=args.batch_size, train_periods=args.periods,
+        dev_samples=args.dev_samples, patience=args.patience, lr_decay=args.lr_decay,
+    )  # fmt: skip
     console = Console()
     console.print(f"dev cost per period per store {result.best_dev:.4f} (epoch {result.best_epoch}, {result.seconds:.0f} s)")
-    if "test_cost" in metadata:
-        console.print(f"test cost per period per store {metadata['test_cost']:.4f} ± {metadata['test_stderr']:.4f}")
-    console.print(f"policy written to {out} (learning curves {out.with_suffix('.png')})")
+    if result.test_cost is not None:
+        console.print(f"test cost per period per store {result.test_cost:.4f} ± {result.test_stderr:.4f}")
+    console.print(f"policy written to {result.path} (learning curves {result.curves})")
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from orlearn.errors import OrlearnError
-    from orlearn.inventory.hdpo import evaluate
-    from orlearn.inventory.policies import POLICIES, build_policy
-    from orlearn.inventory.policy_io import load_inventory_policy
-    from orlearn.inventory.settings import load_setting
+    from orlearn.inventory.tasks import evaluate_target
 
     _threads(args.threads)
     test = _test_size(args)
-    if test["test_samples"] == 0:
-        raise OrlearnError("--test-samples must be at least 1 for evaluate")
-    if args.target.endswith(".pt"):
-        policy, setting, _ = load_inventory_policy(args.target)
-    elif args.policy in ("base_stock", "capped_base_stock", "echelon_stock"):
-        setting = load_setting(args.target, _overrides(args))
-        policy = build_policy(args.policy, setting.observer())
-    else:
-        raise OrlearnError(
-            f"evaluate takes a policy file (.pt) or a setting with --policy base_stock / capped_base_stock / "
-            f"echelon_stock (untrained default levels); policies: {', '.join(POLICIES)}"
-        )
-    ev = evaluate(setting, policy, n_samples=test["test_samples"], periods=test["test_periods"],
-                  warmup=test["test_warmup"], seed=args.seed, progress=not args.quiet)
-    record = {"setting": setting.name, "test_cost": ev.cost, "test_stderr": ev.stderr,
-              "scenarios": ev.scenarios, "periods": ev.periods}
-    if ev.profit is not None:
-        record.update(profit=ev.profit, oracle_profit=ev.oracle_profit, profit_share=ev.profit / ev.oracle_profit)
+    overrides = {} if args.target.endswith(".pt") else _overrides(args)
+    record = evaluate_target(
+        args.target, args.policy, overrides=overrides, test=test, seed=args.seed,
+        progress=not args.quiet,
+    )  # fmt: skip
     if args.json:
         print(json.dumps(record))
     else:
-        Console().print(f"{setting.name}: test cost per period per store {ev.cost:.4f} ± {ev.stderr:.4f} "
-                        f"({ev.scenarios} scenarios x {ev.periods} periods)")
-        if ev.profit is not None:
-            Console().print(f"profit per period {ev.profit:.1f}, just-in-time oracle {ev.oracle_profit:.1f} "
-                            f"({100 * ev.profit / ev.oracle_profit:.1f} %)")
+        Console().print(f"{record['setting']}: test cost per period per store {record['test_cost']:.4f} "
+                        f"± {record['test_stderr']:.4f} ({record['scenarios']} scenarios x {record['periods']} periods)")
+        if "profit" in record:
+            Console().print(f"profit per period {record['profit']:.1f}, just-in-time oracle "
+                            f"{record['oracle_profit']:.1f} ({100 * record['profit_share']:.1f} %)")
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from orlearn.errors import OrlearnError
-    from orlearn.inventory.bench import cases, run, table
+    from orlearn.inventory.bench import table
+    from orlearn.inventory.tasks import run_bench
 
     _threads(args.threads)
-    for pattern in args.only:
-        if not any(pattern in case.key for case in cases(args.budget)):
-            names = "; ".join(case.key for case in cases(args.budget))
-            raise OrlearnError(f"--only '{pattern}' matches no {args.budget} benchmark case; cases: {names}")
-    rows = run(Path(args.results), budget=args.budget, seed=args.seed, progress=not args.quiet,
-               only=(lambda c: any(s in c.key for s in args.only)) if args.only else None,
-               checkpoint_dir=Path(args.results).parent / "checkpoints")
+    rows = run_bench(args.results, budget=args.budget, only=args.only, seed=args.seed, progress=not args.quiet)
     Console().print(table(rows))
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("inventory", help="inventory policies trained by HDPO (train, evaluate, bench)")
-    verbs = parser.add_subparsers(dest="inventory_command", metavar="VERB", required=True)
+    verbs = verb_group(subparsers, "inventory", "inventory policies trained by HDPO (train, evaluate, bench)")
 
     p = verbs.add_parser("train", help="train a policy on a setting by HDPO and save it")
     p.add_argument("setting", help=SETTING_HELP)

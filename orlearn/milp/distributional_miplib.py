@@ -4,7 +4,7 @@ Each row of such a file is one instance: the full MPS or LP text in column ``MIL
 format ("mps" or "lp") in column ``format``; other columns (an index, the split, ...) are kept as
 metadata. Exports of the dataset sometimes store the text as a Python bytes literal
 (``b'NAME ...\\n...'``); it is decoded. :func:`iter_csv_instances` yields the rows and
-:func:`csv_to_files` writes them as instance files with a manifest, so ``orlearn solve`` and the
+:func:`csv_to_files` writes them as instance files with a manifest, so ``orlearn milp solve`` and the
 branching trainer can use them like any other instance set.
 
 Dataset: https://sites.google.com/usc.edu/distributional-miplib (licence per domain, mostly

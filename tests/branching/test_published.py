@@ -174,14 +174,14 @@ def test_solve_cli_detects_the_format_and_refuses_other_files(tmp_path, market_s
     policy.parent.mkdir()
     torch.save(synthetic_state(5), policy)
     out = tmp_path / "r.jsonl"
-    argv = ["solve", str(tmp_path / "tiny.mps"), "-b", str(policy), "--time-limit", "60", "-o", str(out), "-q"]
+    argv = ["milp", "solve", str(tmp_path / "tiny.mps"), "-b", str(policy), "--time-limit", "60", "-o", str(out), "-q"]
     assert main(argv) == 0
     (record,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert record["status"] == "optimal" and record["branching_stats"]["learned_calls"] > 0
     junk = tmp_path / "junk.pkl"
     junk.write_bytes(b"\x80\x04not a policy")
     capsys.readouterr()
-    assert main(["solve", str(tmp_path / "tiny.mps"), "-b", str(junk), "-o", str(out), "-q"]) == 2
+    assert main(["milp", "solve", str(tmp_path / "tiny.mps"), "-b", str(junk), "-o", str(out), "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("orlearn: error:") and "\n" not in err and "rl2branch" in err
     assert not [w for w in recwarn if "pickle protocol" in str(w.message)]

@@ -79,7 +79,7 @@ def test_text_that_is_not_a_model_is_refused(tmp_path, csv_file, capsys):
     with open(bad, "w", newline="") as fh:
         csv.writer(fh).writerows(rows)
     out = tmp_path / "o"
-    assert main(["convert", str(bad), "-o", str(out), "-q"]) == 2
+    assert main(["milp", "convert", str(bad), "-o", str(out), "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("orlearn: error: ") and "row 3: the MILP text is not a valid MPS file" in err
     assert "\n" not in err

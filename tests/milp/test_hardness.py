@@ -1,4 +1,4 @@
-"""Hardness labels from (status, time, gap) and the `orlearn hardness` verb."""
+"""Hardness labels from (status, time, gap) and the `orlearn milp hardness` verb."""
 
 import pytest
 from hypothesis import given

@@ -55,7 +55,7 @@ def cli_run(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:  # fmt: skip
     out = tmp_path_factory.mktemp("cli") / "rl.pt"
-    argv = ["train", "branching-rl", str(train_dir), "--init", str(imitation_policy), "-o", str(out)]
+    argv = ["branching", "train-rl", str(train_dir), "--init", str(imitation_policy), "-o", str(out)]
     assert main(argv + CLI_ARGS + EVAL_ARGS + ["--eval", str(instance_dir)]) == 0
     return out
 
@@ -153,10 +153,10 @@ def test_failed_episodes_are_counted_not_learned_from(imitation_policy: Path) ->
 
 
 def test_cli_registers_the_verb_and_checks_input(tmp_path: Path) -> None:
-    args = build_parser().parse_args(["train", "branching-rl", "setcover/small", "-o", "x.pt"])
+    args = build_parser().parse_args(["branching", "train-rl", "setcover/small", "-o", "x.pt"])
     assert args.init == "gnn" and args.rounds == 20 and not args.no_revival
     missing = str(tmp_path / "none.pt")
-    assert main(["train", "branching-rl", "setcover/small", "--init", missing, "-o", "x.pt"]) == 2
+    assert main(["branching", "train-rl", "setcover/small", "--init", missing, "-o", "x.pt"]) == 2
     with pytest.raises(OrlearnError, match="epsilon"):
         RLConfig(epsilon_start=2.0).check()
     with pytest.raises(OrlearnError, match="prior weight"):

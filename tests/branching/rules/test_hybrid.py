@@ -57,7 +57,7 @@ def test_bad_specs_fail_with_one_line(spec, message):
 
 
 def test_bad_spec_on_the_command_line_is_a_usage_error(tiny_dir, capsys):
-    code = main(["solve", str(tiny_dir / "tiny_1.mps"), "-b", "hybrid:depth=x", "-q"])
+    code = main(["milp", "solve", str(tiny_dir / "tiny_1.mps"), "-b", "hybrid:depth=x", "-q"])
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("orlearn: error:") and "depth must be an integer" in err

@@ -12,7 +12,7 @@ def test_train_evaluate_and_sddp_verbs(tmp_path, capsys):
     assert (
         main(
             [
-                "ddr",
+                "decision-rules",
                 "train",
                 "case3",
                 "--stages",
@@ -36,7 +36,7 @@ def test_train_evaluate_and_sddp_verbs(tmp_path, capsys):
     assert (
         main(
             [
-                "ddr",
+                "decision-rules",
                 "evaluate",
                 "case3",
                 "--stages",
@@ -56,19 +56,19 @@ def test_train_evaluate_and_sddp_verbs(tmp_path, capsys):
     assert set(results) == {"policy (rollout)", "myopic", "wait-and-see"}
     assert results["wait-and-see"]["mean"] <= results["policy (rollout)"]["mean"] + 1e-6
     assert (
-        main(["ddr", "sddp", "case3", "--stages", "3", "--iterations", "3", "--simulations", "4"])
+        main(["decision-rules", "sddp", "case3", "--stages", "3", "--iterations", "3", "--simulations", "4"])
         == 0
     )
     assert "lower bound" in capsys.readouterr().out
 
 
 def test_bad_input_exits_2(tmp_path, capsys):
-    assert main(["ddr", "sddp", "no-such-case"]) == 2
+    assert main(["decision-rules", "sddp", "no-such-case"]) == 2
     policy = tmp_path / "p.pt"
     assert (
         main(
             [
-                "ddr",
+                "decision-rules",
                 "train",
                 "case3",
                 "--stages",
@@ -85,7 +85,7 @@ def test_bad_input_exits_2(tmp_path, capsys):
         )
         == 0
     )
-    assert main(["ddr", "evaluate", "case3", "--policy", str(policy), "--scenarios", "2"]) == 2
+    assert main(["decision-rules", "evaluate", "case3", "--policy", str(policy), "--scenarios", "2"]) == 2
     assert "the policy is for 2 stages" in capsys.readouterr().err
 
 
@@ -103,7 +103,7 @@ def test_bad_input_exits_2(tmp_path, capsys):
     ],
 )
 def test_nonsense_numbers_exit_2_with_one_line(args, message, capsys):
-    assert main(["ddr", *args]) == 2
+    assert main(["decision-rules", *args]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"orlearn: error: {err.removeprefix('orlearn: error: ')}" and message in err
     assert "\n" not in err
@@ -123,6 +123,6 @@ def test_a_malformed_probability_file_is_one_line(tmp_path, capsys, text, messag
     case = tmp_path / "case"
     shutil.copytree(shipped_path("instances", "hydro", "case3"), case)
     (case / "scenarioprobability.csv").write_text(text)
-    assert main(["ddr", "sddp", str(case), "--stages", "2", "--iterations", "1", "--simulations", "1"]) == 2
+    assert main(["decision-rules", "sddp", str(case), "--stages", "2", "--iterations", "1", "--simulations", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("orlearn: error: ") and message in err and "\n" not in err

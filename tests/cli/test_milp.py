@@ -1,7 +1,9 @@
-"""`orlearn solve` end to end on tiny instances: table, JSONL, resume, exit codes, bad input."""
+"""`orlearn milp generate|hardness|convert|solve` end to end on tiny inputs: tables, JSONL,
+resume, exit codes, bad input."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -14,6 +16,10 @@ import pyscipopt
 import pytest
 
 from orlearn.cli import main
+from orlearn.milp.io import model_bytes, read_manifest
+from orlearn.milp.registry import get_distribution
+
+MIPLIB = Path(__file__).resolve().parents[2] / "instances" / "miplib"
 
 
 @pytest.fixture
@@ -33,7 +39,7 @@ def test_solve_compares_rules_and_resumes(folder, tmp_path, capsys):
     out = tmp_path / "r.jsonl"
     md = tmp_path / "table.md"
     png = tmp_path / "profile.png"
-    argv = ["solve", str(folder), "-b", "relpscost", "-b", "pscost", "--settings", "gasse",
+    argv = ["milp", "solve", str(folder), "-b", "relpscost", "-b", "pscost", "--settings", "gasse",
             "-j", "2", "--time-limit", "30", "-o", str(out), "-q", "--markdown", str(md),
             "--profile", str(png)]
     assert main(argv) == 0
@@ -53,7 +59,7 @@ def test_solve_compares_rules_and_resumes(folder, tmp_path, capsys):
 
 def test_solve_one_file_with_params_and_seed(folder, tmp_path):
     out = tmp_path / "r.jsonl"
-    assert main(["solve", str(folder / "ms0.mps"), "--param", "limits/nodes=1", "--seed", "4",
+    assert main(["milp", "solve", str(folder / "ms0.mps"), "--param", "limits/nodes=1", "--seed", "4",
                  "-o", str(out), "-q"]) == 0
     (record,) = lines(out)
     assert record["params"] == {"limits/nodes": 1} and record["seed"] == 4
@@ -70,7 +76,7 @@ def test_statuses_and_errors_in_one_batch(folder, tmp_path, capsys):
     out = tmp_path / "r.jsonl"
     # An unreadable instance file is bad input (exit 2, as the README says), and the other
     # instances are still solved.
-    assert main(["solve", str(folder), "-o", str(out), "-q"]) == 2
+    assert main(["milp", "solve", str(folder), "-o", str(out), "-q"]) == 2
     status = {Path(r["instance"]).name: r["status"] for r in lines(out)}
     assert status == {"corrupt.mps": "error", "infeasible.lp": "infeasible", "ms0.mps": "optimal",
                       "ms1.mps": "optimal", "ms2.mps": "optimal"}
@@ -97,7 +103,7 @@ def test_statuses_and_errors_in_one_batch(folder, tmp_path, capsys):
 )
 def test_bad_input_exits_2_with_one_line(folder, tmp_path, capsys, extra, message):
     out = tmp_path / "r.jsonl"
-    assert main(["solve", str(folder), "-o", str(out), "-q", *extra]) == 2
+    assert main(["milp", "solve", str(folder), "-o", str(out), "-q", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("orlearn: error: ") and message in err
     assert "\n" not in err
@@ -105,15 +111,15 @@ def test_bad_input_exits_2_with_one_line(folder, tmp_path, capsys, extra, messag
 
 
 def test_missing_path_exits_2(tmp_path, capsys):
-    assert main(["solve", str(tmp_path / "nowhere.mps"), "-o", str(tmp_path / "r.jsonl")]) == 2
+    assert main(["milp", "solve", str(tmp_path / "nowhere.mps"), "-o", str(tmp_path / "r.jsonl")]) == 2
     assert capsys.readouterr().err.startswith("orlearn: error: ")
 
 
 def test_bad_input_keeps_earlier_results(folder, tmp_path):
     out = tmp_path / "r.jsonl"
-    assert main(["solve", str(folder), "-o", str(out), "-q"]) == 0
+    assert main(["milp", "solve", str(folder), "-o", str(out), "-q"]) == 0
     before = out.read_text()
-    assert main(["solve", str(folder), "-o", str(out), "-q", "-b", "nosuch"]) == 2
+    assert main(["milp", "solve", str(folder), "-o", str(out), "-q", "-b", "nosuch"]) == 2
     assert out.read_text() == before
 
 
@@ -128,7 +134,7 @@ def test_ctrl_c_exits_130_and_leaves_a_valid_file(tmp_path, market_split):
     out = tmp_path / "r.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from orlearn.cli import main; sys.exit(main())",
-         "solve", str(hard), "--time-limit", "120",
+         "milp", "solve", str(hard), "--time-limit", "120",
          "-o", str(out), "-q"],
         start_new_session=True, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         # A shell that starts a job in the background makes it ignore SIGINT, and the child would
@@ -151,7 +157,7 @@ def test_ctrl_c_exits_130_and_leaves_a_valid_file(tmp_path, market_split):
 def test_registry_name_with_n(tmp_path):
     out = tmp_path / "r.jsonl"
     cache = tmp_path / "cache"
-    assert main(["solve", "mknapsack/small", "-n", "1", "--split", "valid", "--cache-dir",
+    assert main(["milp", "solve", "mknapsack/small", "-n", "1", "--split", "valid", "--cache-dir",
                  str(cache), "--time-limit", "0.5", "-o", str(out), "-q"]) == 0
     (record,) = lines(out)
     assert Path(record["instance"]).is_relative_to(cache / "mknapsack/small/valid")
@@ -174,7 +180,7 @@ def test_learned_rule_side_by_side(folder, tmp_path, capsys):
         extra={"normalization": gnn.normalization()},
     ))
     out = tmp_path / "r.jsonl"
-    assert main(["solve", str(folder / "ms0.mps"), "-b", "relpscost", "-b", str(policy),
+    assert main(["milp", "solve", str(folder / "ms0.mps"), "-b", "relpscost", "-b", str(policy),
                  "-o", str(out)]) == 0
     captured = capsys.readouterr()
     assert "fallbacks" in captured.out
@@ -187,4 +193,45 @@ def test_learned_rule_side_by_side(folder, tmp_path, capsys):
     assert learned["branching_stats"]["learned_calls"] > 0
     assert default["branching_stats"] == {}
     bad = tmp_path / "missing.pt"
-    assert main(["solve", str(folder), "-b", str(bad), "-o", str(out), "-q"]) == 2
+    assert main(["milp", "solve", str(folder), "-b", str(bad), "-o", str(out), "-q"]) == 2
+
+
+def test_generate(tmp_path, capsys):
+    assert main(["milp", "generate", "--list"]) == 0
+    assert "setcover/small" in capsys.readouterr().out
+    out = tmp_path / "set"
+    assert (
+        main(["milp", "generate", "indset/small", "--split", "valid", "-n", "2", "-o", str(out), "-q"]) == 0
+    )
+    entries = read_manifest(out)
+    assert [e["seed"] for e in entries] == [1_000_000_000, 1_000_000_001]
+    assert main(["milp", "generate", "nope/small", "-o", str(out)]) == 2
+    assert "unknown distribution" in capsys.readouterr().err
+    assert main(["milp", "generate", "indset/small", "-n", "0", "-o", str(out)]) == 2
+
+
+def test_hardness(tmp_path, capsys):
+    labels = tmp_path / "labels.csv"
+    files = [str(MIPLIB / "vpm1.mps.gz"), str(MIPLIB / "p0033.mps.gz")]
+    jsonl = tmp_path / "h.jsonl"
+    argv = ["milp", "hardness", *files, "--time-limit", "30", "-o", str(jsonl), "--csv", str(labels), "-q"]
+    assert main(argv) == 0
+    with open(labels, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["level"] for r in rows] == ["easy", "easy"]
+    assert [r["status"] for r in rows] == ["optimal", "optimal"]
+    assert "the set is easy" in capsys.readouterr().out
+    assert main(["milp", "hardness", str(tmp_path / "missing.mps")]) == 2
+    assert main(["milp", "hardness", *files, "--time-scale", "0"]) == 2
+
+
+def test_convert(tmp_path):
+    tiny = get_distribution("setcover/small").with_params(n_rows=10, n_cols=15, density=0.2)
+    path = tmp_path / "SC.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["MILP", "format"])
+        writer.writerow([model_bytes(tiny.sample(0), "lp").decode(), "lp"])
+    assert main(["milp", "convert", str(path), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert (tmp_path / "out" / "SC_00000.lp.gz").is_file()
+    assert main(["milp", "convert", str(tmp_path / "none.csv"), "-o", str(tmp_path / "out")]) == 2
