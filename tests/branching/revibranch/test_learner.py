@@ -94,7 +94,7 @@ def test_weakly_trained_policy_keeps_the_imitation_choices(cli_run: Path) -> Non
     state; the greedy evaluation against the imitation policy is in the history."""
     ck = load_checkpoint(checkpoint_path(cli_run))
     learner = Learner(load_rl_policy(cli_run).net, RLConfig(**ck["config"]))
-    learner.buffer.load_state_dict(ck["buffer"])
+    learner.buffer.load_state_dict(ck["states"]["learner"]["buffer"])
     batch, _, _, _ = learner.buffer.batch(range(len(learner.buffer)), max_path=4)
     with torch.no_grad():
         greedy = learner.net.scores(batch).argmax(1)
@@ -132,12 +132,12 @@ def test_checkpoint_from_another_feature_version_is_refused(
 ) -> None:
     out = tmp_path / "rl.pt"
     ck = load_checkpoint(checkpoint_path(cli_run))
-    ck["feature_version"] += 1
+    ck["key"]["feature_version"] += 1
     torch.save(ck, checkpoint_path(out))
-    with pytest.raises(OrlearnError, match="feature version"):
+    with pytest.raises(OrlearnError, match="other settings \\(feature_version\\)"):
         train_revibranch([str(train_dir)], imitation_policy, out, RLConfig(rounds=3, **CONFIG))
     checkpoint_path(out).write_bytes(b"junk")
-    with pytest.raises(OrlearnError, match="not a readable ReviBranch checkpoint"):
+    with pytest.raises(OrlearnError, match="not a readable training checkpoint"):
         load_checkpoint(checkpoint_path(out))
 
 
@@ -170,7 +170,7 @@ def test_relative_loss_weighs_small_subtrees_up(cli_run: Path) -> None:
     for relative in (False, True):
         config = RLConfig(**(ck["config"] | {"relative_loss": relative}))
         learner = Learner(load_rl_policy(cli_run).net, config)
-        learner.buffer.load_state_dict(ck["buffer"])
+        learner.buffer.load_state_dict(ck["states"]["learner"]["buffer"])
         before = [p.detach().clone() for p in learner.net.parameters() if p.requires_grad]
         losses[relative] = learner.update(3)
         after = [p for p in learner.net.parameters() if p.requires_grad]
