@@ -31,6 +31,7 @@ delete the file or train into another output; they are never half-read.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import math
 import time
@@ -43,6 +44,7 @@ import numpy as np
 
 from orlearn.errors import OrlearnError
 from orlearn.seeding import seed_everything
+from orlearn.threads import Workload, set_threads
 
 if TYPE_CHECKING:  # torch loads when a run starts: importing a trainer module stays cheap
     import torch
@@ -84,6 +86,21 @@ class TrainConfigBase:
     def seed_everything(self) -> None:
         """Seed Python's, NumPy's and torch's global generators with ``seed``."""
         seed_everything(self.seed)
+
+
+def pin_threads(workload: Workload) -> int:
+    """Set torch's thread count for a training run (see :func:`orlearn.threads.set_threads`)
+    after finalising what the garbage collector still holds.
+
+    Why the collection: a SCIP model with a learned rule puts back, when it is freed, the torch
+    thread count it found when its solve began. Left to the collector, a model solved earlier in
+    the process (at torch's default of one thread per core) is freed at a random point of the
+    run, and the steps after it run on more threads, whose floating-point reductions differ in
+    the last bits: a resumed run then no longer ends with the weights of an uninterrupted one.
+    Worker processes forked later inherit a clean process too.
+    """
+    gc.collect()
+    return set_threads(None, workload)
 
 
 class Stateful(Protocol):

@@ -24,8 +24,7 @@ import numpy as np
 from orlearn.branching.dataset import find_shards, load_shard, shard_to_data
 from orlearn.branching.observation import FEATURE_VERSION
 from orlearn.errors import OrlearnError
-from orlearn.threads import set_threads
-from orlearn.training import GeneratorState, TorchRNG, TrainConfigBase, Trainer
+from orlearn.training import GeneratorState, TorchRNG, TrainConfigBase, Trainer, pin_threads
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +190,7 @@ def train_policy(
 
     reuse_freed_memory()
     config.seed_everything()
-    set_threads(None, "small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
+    pin_threads("small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
     model = BranchingGNN(emb=config.emb)
     _fit_normalization(model, train_set, config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)

@@ -67,8 +67,14 @@ from orlearn.branching.revibranch.rewards import (
     terminal_reward,
 )
 from orlearn.errors import OrlearnError
-from orlearn.threads import set_threads
-from orlearn.training import NumpyRNG, TorchRNG, TrainConfigBase, Trainer, read_checkpoint
+from orlearn.training import (
+    NumpyRNG,
+    TorchRNG,
+    TrainConfigBase,
+    Trainer,
+    pin_threads,
+    read_checkpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +361,7 @@ def train_revibranch(
     out = run.out
     curves = Path(curves) if curves is not None else out.with_name(out.stem + ".curves.png")
     config.seed_everything()
-    set_threads(None, "small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
+    pin_threads("small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
     net, origin = initial_network(init, config)
     net.eval()
     learner = Learner(net, config)
