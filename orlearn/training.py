@@ -23,9 +23,9 @@ A checkpoint is a dict of plain values and tensors, read back with ``weights_onl
 the run may not change to resume, see :meth:`TrainConfigBase.resume_key`), the full ``config``,
 ``history``, ``best``, ``best_step``, ``best_state``, ``seconds`` (training time over every run),
 ``extra`` (the loop's plain counters) and ``states`` (each named object's ``state_dict()``). It
-is written atomically (a kill never leaves half a file). Checkpoints in any other layout (those
-of the per-loop trainers this one replaces among them) are refused with a message saying to
-delete the file or train into another output; they are never half-read.
+is written atomically (a kill never leaves half a file). A file in any other layout (a
+checkpoint of another orlearn version included) is refused with a message saying to delete it
+or train into another output; it is never half-read.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def pin_threads(workload: Workload) -> int:
     thread count it found when its solve began. Left to the collector, a model solved earlier in
     the process (at torch's default of one thread per core) is freed at a random point of the
     run, and the steps after it run on more threads, whose floating-point reductions differ in
-    the last bits: a resumed run then no longer ends with the weights of an uninterrupted one.
+    the last bits: a resumed run would not end with the weights of an uninterrupted one.
     Worker processes forked later inherit a clean process too.
     """
     gc.collect()

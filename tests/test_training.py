@@ -105,7 +105,7 @@ def test_a_checkpoint_made_with_other_settings_is_refused(tmp_path: Path) -> Non
 
 def test_checkpoints_in_another_layout_are_refused_not_half_read(tmp_path: Path) -> None:
     ckpt = tmp_path / "old.ckpt"
-    torch.save({"config": {"epochs": 6}, "model": {}, "epoch": 2}, ckpt)  # a per-loop layout
+    torch.save({"config": {"epochs": 6}, "model": {}, "epoch": 2}, ckpt)  # another layout
     with pytest.raises(OrlearnError, match="older layout .* delete it or train into another output"):
         fit(Config(), ckpt)
     ckpt.write_bytes(b"junk")
