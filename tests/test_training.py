@@ -63,7 +63,7 @@ def fit(config: Config, ckpt: Path | None, *, crash_at: int | None = None, score
             loss.backward()
             opt.step()
         trainer.log(loss=float(loss.detach()))
-        trainer.score(scores[epoch - 1] if scores else float(loss), keep=model)
+        trainer.score(scores[epoch - 1] if scores else float(loss.detach()), keep=model)
     trainer.model = model  # for the test
     return trainer
 
