@@ -94,7 +94,6 @@ def train(
     ``checkpoint`` is written every epoch and resumed from (see :mod:`orlearn.training`; one
     made with other knobs is refused)."""
     config.seed_everything()
-    torch.manual_seed(config.seed)
     train_set = setting.scenarios(
         "train", n_samples=config.train_samples, periods=config.train_periods, warmup=config.train_warmup, seed=config.seed
     )
