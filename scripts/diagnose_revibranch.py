@@ -36,11 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     except OrlearnError as exc:
         print(f"diagnose_revibranch: error: {exc}", file=sys.stderr)
         return 2
-    net = RevivedQNet(**ck["hyperparameters"])
-    net.load_state_dict(ck["net"])
+    state = ck["states"]["learner"]
+    net = RevivedQNet(**ck["extra"]["hyperparameters"])
+    net.load_state_dict(state["net"])
     net.eval()
     learner = Learner(net, RLConfig(**ck["config"]))
-    learner.buffer.load_state_dict(ck["buffer"])
+    learner.buffer.load_state_dict(state["buffer"])
     n = len(learner.buffer)
     if n == 0:
         print("the checkpoint's buffer is empty")

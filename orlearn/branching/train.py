@@ -15,16 +15,16 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from orlearn.branching.dataset import find_shards, load_shard, shard_to_data
 from orlearn.branching.observation import FEATURE_VERSION
 from orlearn.errors import OrlearnError
-from orlearn.threads import set_threads
+from orlearn.training import GeneratorState, TorchRNG, TrainConfigBase, Trainer, pin_threads
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,9 @@ _RECIPE = ("expert_prob", "node_limit", "time_limit")
 
 
 @dataclass
-class TrainConfig:
-    """Training hyper-parameters (learning rate per step; patience in epochs)."""
+class TrainConfig(TrainConfigBase):
+    """Training hyper-parameters (learning rate per step; patience in epochs). A run resumes a
+    checkpoint made with the same settings and shards; ``epochs`` and ``patience`` may grow."""
 
     epochs: int = 100
     batch_size: int = 16
@@ -45,8 +46,9 @@ class TrainConfig:
     patience: int = 12
     valid_fraction: float = 0.15
     emb: int = 64
-    seed: int = 0
     norm_samples: int = 256  # samples used to fit the input standardisation
+
+    resumable: ClassVar[frozenset[str]] = frozenset({"epochs", "patience"})
 
     def check(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -169,16 +171,14 @@ def train_policy(
     """Train a branching GNN on the shards under ``data`` and save it as a policy file ``out``.
 
     ``curves``: learning-curve PNG (default ``<out stem>.curves.png`` beside ``out``). A
-    checkpoint ``<out>.ckpt`` is written after each epoch and resumed from when ``resume``.
+    checkpoint ``<out>.ckpt`` is written after each epoch and resumed from when ``resume`` (one
+    made with other settings or shards is refused, see :mod:`orlearn.training`); it is deleted
+    once the policy is written.
     """
     import torch
-    from torch_geometric.loader import DataLoader
 
+    from orlearn.branching.memory import reuse_freed_memory
     from orlearn.branching.model import BranchingGNN
-    from orlearn.curves import save_learning_curves
-    from orlearn.policy_file import PolicyFile, save_policy
-    from orlearn.progress import progress_bar
-    from orlearn.seeding import seed_everything
 
     config = config or TrainConfig()
     config.check()
@@ -186,7 +186,48 @@ def train_policy(
     curves = Path(curves) if curves is not None else out.with_name(out.stem + ".curves.png")
     ckpt_path = out.with_name(out.name + ".ckpt")
     t_start = time.perf_counter()
+    paths, train_set, valid_set, metadata = _load_data(data, config)
 
+    reuse_freed_memory()
+    config.seed_everything()
+    pin_threads("small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
+    model = BranchingGNN(emb=config.emb)
+    _fit_normalization(model, train_set, config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=config.lr_decay, patience=config.lr_patience
+    )
+    gen = torch.Generator().manual_seed(config.seed)
+    trainer = Trainer(
+        config, total=config.epochs, checkpoint=ckpt_path, data={"shards": [str(p) for p in paths]},
+        states={"model": model, "optimizer": optimizer, "scheduler": scheduler,
+                "generator": GeneratorState(gen), "torch_rng": TorchRNG()},
+        patience=config.patience, description="training", show_progress=show_progress,
+    )  # fmt: skip
+    if resume:
+        trainer.resume()
+    _fit(trainer, model, optimizer, scheduler, _loaders(train_set, valid_set, config, gen))
+    model.load_state_dict(trainer.best_state)
+    metadata.update(
+        epochs=len(trainer.history["valid loss"]), best_epoch=trainer.best_step,
+        valid={k: round(float(v), 4) for k, v in trainer.extra["valid"].items()},
+        config=asdict(config), train_seconds=round(time.perf_counter() - t_start, 1),
+    )  # fmt: skip
+    _save_policy(out, model, metadata)
+    png = trainer.save_curves(
+        curves, ["train loss", "valid loss", "train top1", "valid top1", "valid top5"], title=out.stem
+    )
+    ckpt_path.unlink(missing_ok=True)
+    return TrainResult(
+        policy=out, curves=png, history=dict(trainer.history), best_epoch=trainer.best_step,
+        valid=trainer.extra["valid"], metadata=metadata,
+    )  # fmt: skip
+
+
+def _load_data(
+    data: Sequence[str | Path], config: TrainConfig
+) -> tuple[list[Path], list[Any], list[Any], dict[str, Any]]:
+    """The shard paths, the training and validation samples, and their metadata."""
     paths = find_shards(data)
     payloads = [load_shard(p) for p in paths]
     train_idx, valid_idx = split_shards(payloads, config.valid_fraction, config.seed)
@@ -197,91 +238,54 @@ def train_policy(
             f"not enough samples: {len(train_set)} for training, {len(valid_set)} for validation"
         )
     metadata = _data_metadata(payloads, train_idx, valid_idx, train_set, valid_set)
+    return paths, train_set, valid_set, metadata
 
-    from orlearn.branching.memory import reuse_freed_memory
 
-    reuse_freed_memory()
-    seed_everything(config.seed)
-    set_threads(None, "small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
-    model = BranchingGNN(emb=config.emb)
-    _fit_normalization(model, train_set, config)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=config.lr_decay, patience=config.lr_patience
-    )
-    gen = torch.Generator().manual_seed(config.seed)
+def _loaders(train_set: list[Any], valid_set: list[Any], config: TrainConfig, gen: Any) -> tuple[Any, Any]:
+    from torch_geometric.loader import DataLoader
+
     train_loader = DataLoader(
         train_set, batch_size=config.batch_size, shuffle=True, generator=gen,
         follow_batch=["candidates"],
     )  # fmt: skip
     valid_loader = DataLoader(valid_set, batch_size=64, follow_batch=["candidates"])
+    return train_loader, valid_loader
 
-    history: dict[str, list[float]] = defaultdict(list)
-    best = {"loss": float("inf"), "epoch": 0, "state": None, "valid": {}}
-    epoch0 = 0
-    if resume and ckpt_path.is_file():
-        ck = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        if ck.get("config") == vars(config) and ck.get("shards") == [str(p) for p in paths]:
-            model.load_state_dict(ck["model"])
-            optimizer.load_state_dict(ck["optimizer"])
-            scheduler.load_state_dict(ck["scheduler"])
-            gen.set_state(ck["generator"])
-            torch.set_rng_state(ck["torch_rng"])
-            history = defaultdict(list, ck["history"])
-            best, epoch0 = ck["best"], ck["epoch"]
-            log.info("resuming training at epoch %d from %s", epoch0 + 1, ckpt_path)
 
-    with progress_bar("training", config.epochs, disable=not show_progress) as advance:
-        advance(epoch0)
-        for epoch in range(epoch0 + 1, config.epochs + 1):
-            if epoch - best["epoch"] > config.patience and best["epoch"] > 0:
-                break  # early stopping
-            model.train()
-            total, loss_sum, hits = 0, 0.0, np.zeros(len(TOPK))
-            for batch in train_loader:
-                optimizer.zero_grad()
-                logits = candidate_logits(model, batch)
-                loss = imitation_loss(logits, batch)
-                loss.backward()
-                optimizer.step()
-                loss_sum += float(loss.detach()) * batch.num_graphs
-                hits += topk_hits(logits, batch)
-                total += batch.num_graphs
-            valid = _evaluate(model, valid_loader)
-            scheduler.step(valid["loss"])
-            history["train loss"].append(loss_sum / total)
-            history["valid loss"].append(valid["loss"])
-            history["train top1"].append(float(hits[0]) / total)
-            for k in TOPK:
-                history[f"valid top{k}"].append(valid[f"top{k}"])
-            history["lr"].append(optimizer.param_groups[0]["lr"])
-            if valid["loss"] < best["loss"]:
-                state = {k: v.clone() for k, v in model.state_dict().items()}
-                best = {"loss": valid["loss"], "epoch": epoch, "state": state, "valid": valid}
-            torch.save(
-                {
-                    "config": vars(config), "shards": [str(p) for p in paths],
-                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(), "generator": gen.get_state(),
-                    "torch_rng": torch.get_rng_state(), "history": dict(history),
-                    "best": best, "epoch": epoch,
-                },
-                ckpt_path,
-            )  # fmt: skip
-            advance(
-                status=f"loss {valid['loss']:.3f} top1 {valid['top1']:.2f} top5 {valid['top5']:.2f}"
-            )
+def _fit(trainer: Trainer, model: Any, optimizer: Any, scheduler: Any, loaders: tuple[Any, Any]) -> None:
+    """The epochs: train, validate, keep the best validation loss's weights."""
+    train_loader, valid_loader = loaders
+    for _ in trainer.steps():
+        loss, top1 = _train_epoch(model, optimizer, train_loader)
+        valid = _evaluate(model, valid_loader)
+        scheduler.step(valid["loss"])
+        trainer.log({"train loss": loss, "valid loss": valid["loss"], "train top1": top1})
+        trainer.log({f"valid top{k}": valid[f"top{k}"] for k in TOPK})
+        trainer.log(lr=optimizer.param_groups[0]["lr"])
+        if trainer.score(valid["loss"], keep=model):
+            trainer.extra["valid"] = valid
+        trainer.status = f"loss {valid['loss']:.3f} top1 {valid['top1']:.2f} top5 {valid['top5']:.2f}"
 
-    model.load_state_dict(best["state"])
-    metadata.update(
-        {
-            "epochs": len(history["valid loss"]),
-            "best_epoch": best["epoch"],
-            "valid": {k: round(float(v), 4) for k, v in best["valid"].items()},
-            "config": vars(config),
-            "train_seconds": round(time.perf_counter() - t_start, 1),
-        }
-    )
+
+def _train_epoch(model: Any, optimizer: Any, loader: Any) -> tuple[float, float]:
+    """One pass of Adam over ``loader``: mean loss and top-1 accuracy."""
+    model.train()
+    total, loss_sum, hits = 0, 0.0, np.zeros(len(TOPK))
+    for batch in loader:
+        optimizer.zero_grad()
+        logits = candidate_logits(model, batch)
+        loss = imitation_loss(logits, batch)
+        loss.backward()
+        optimizer.step()
+        loss_sum += float(loss.detach()) * batch.num_graphs
+        hits += topk_hits(logits, batch)
+        total += batch.num_graphs
+    return loss_sum / total, float(hits[0]) / total
+
+
+def _save_policy(out: Path, model: Any, metadata: dict[str, Any]) -> None:
+    from orlearn.policy_file import PolicyFile, save_policy
+
     policy = PolicyFile(
         kind=KIND,
         feature_version=FEATURE_VERSION,
@@ -291,17 +295,6 @@ def train_policy(
         extra={"normalization": model.normalization()},
     )
     save_policy(out, policy)
-    png = save_learning_curves(
-        curves,
-        {k: v for k, v in history.items() if k in ("train loss", "valid loss")}
-        | {k: v for k, v in history.items() if k in ("train top1", "valid top1", "valid top5")},
-        title=out.stem,
-    )
-    ckpt_path.unlink(missing_ok=True)
-    return TrainResult(
-        policy=out, curves=png, history=dict(history), best_epoch=best["epoch"],
-        valid=best["valid"], metadata=metadata,
-    )  # fmt: skip
 
 
 def _fit_normalization(model: Any, samples: Sequence[Any], config: TrainConfig) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,9 @@ from orlearn.construct.labels import DEFAULT_CACHE, label_instances
 from orlearn.construct.model import ARCHS, DEFAULTS, build_model, load_model, policy_logits
 from orlearn.construct.perceiver import DEFAULTS as PERCEIVER_DEFAULTS
 from orlearn.construct.problems import get_problem
-from orlearn.curves import save_learning_curves
 from orlearn.errors import OrlearnError, PolicyFileError
 from orlearn.policy_file import PolicyFile, save_policy
-from orlearn.progress import progress_bar
-from orlearn.seeding import seed_everything
+from orlearn.training import NumpyRNG, TorchRNG, TrainConfigBase, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +32,13 @@ EXPERTS = {"kp": "an exact branch and bound (orlearn.construct.problems.experts.
 
 
 @dataclasses.dataclass
-class TrainConfig:
-    """Everything a training run depends on (stored in the checkpoint and the model card)."""
+class TrainConfig(TrainConfigBase):
+    """Everything a training run depends on (stored in the checkpoint and the model card).
+
+    A run resumes the checkpoint in its ``run_dir`` when the problem and the model's sizes are
+    the same (see :meth:`resume_key`): every other setting may change between phases of one
+    training (more epochs, another step size, a larger validation set).
+    """
 
     problem: str
     out: str  # the policy file to write (.pt)
@@ -45,7 +47,6 @@ class TrainConfig:
     val_instances: int = 32
     label_time: float = 0.5  # expert seconds per instance
     label_clock: str = "wall"  # clock of label_time: "wall", or "cpu" (not shortened by load)
-    seed: int = 0
     arch: str = "transformer"  # or "perceiver" (BQ-PerceiverIO, TSP and CVRP)
     # Model sizes; None takes the architecture's default (model.DEFAULTS, perceiver.DEFAULTS).
     d_model: int | None = None
@@ -69,6 +70,10 @@ class TrainConfig:
     workers: int = 1  # label processes
     cache_dir: str = str(DEFAULT_CACHE)
     run_dir: str | None = None  # checkpoint and curves; default runs/construct/<out stem>
+
+    def resume_key(self) -> dict[str, Any]:
+        """The problem and the model's sizes (defaults filled in)."""
+        return {"problem": self.problem, "hyperparameters": self.hyperparameters()}
 
     def hyperparameters(self) -> dict[str, Any]:
         """The model's architecture and sizes, defaults filled in (transformer policies keep
@@ -180,10 +185,17 @@ def _from_init(cfg: TrainConfig, problem) -> tuple[TrainConfig, Any, dict[str, A
     return dataclasses.replace(cfg, arch=arch, **hp), model, meta
 
 
+#: Settings that change how validation measures: a phase that changes one re-scores the policy
+#: already written before it competes.
+_VALIDATION_KEYS = ("knn", "val_instances", "label_time", "label_clock")
+
+
 def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
     """Train (or resume) a policy; writes the best one to ``cfg.out`` and returns that path.
     With ``cfg.init`` training starts from that policy's weights (fine-tuning): it is first
-    scored on the validation set and written as the policy to beat."""
+    scored on the validation set and written as the policy to beat. The checkpoint
+    ``<run_dir>/checkpoint.pt`` is resumed (see :mod:`orlearn.training`; one made for another
+    problem or model size is refused)."""
     problem = get_problem(cfg.problem)
     if cfg.train_instances < 1 or cfg.val_instances < 1:
         raise OrlearnError("train_instances and val_instances must be positive")
@@ -191,107 +203,115 @@ def train(cfg: TrainConfig, *, show_progress: bool = True) -> Path:
     init_model, init_meta = None, {}
     if cfg.init:
         cfg, init_model, init_meta = _from_init(cfg, problem)
-    seed_everything(cfg.seed)
+    cfg.seed_everything()
     # Built before labelling, so an architecture the problem lacks fails at once.
     model = build_model(problem, cfg.hyperparameters())
     if init_model is not None:
         model.load_state_dict(init_model.state_dict())
     run_dir = Path(cfg.run_dir or Path("runs/construct") / Path(cfg.out).stem)
     run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = run_dir / "checkpoint.pt"
+    run = _Run(cfg, problem, run_dir, init_meta, *_datasets(cfg, problem, show_progress))
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    rng = np.random.default_rng(cfg.seed)
+    trainer = Trainer(
+        cfg, total=cfg.epochs, checkpoint=run_dir / "checkpoint.pt", patience=cfg.patience,
+        states={"model": model, "optimizer": opt, "rng": NumpyRNG(rng), "torch_rng": TorchRNG()},
+        description=f"train {cfg.problem}", show_progress=show_progress,
+    )  # fmt: skip
+    if trainer.resume():
+        _resumed(trainer, run, opt)
+    elif init_model is not None:
+        # Fine-tuning: the starting policy is the one to beat on the user's distribution.
+        trainer.best = validation_gap(problem, model, run.val_inst, run.reference, cfg.knn)
+        log.info("init policy %s: validation gap %.3f %%", cfg.init, trainer.best)
+        _save(cfg, model, 0, trainer.best, 0.0, len(run.data[0]), init_meta)
+    _fit(trainer, run, model, opt, rng)
+    if not Path(cfg.out).is_file():
+        _save(cfg, model, trainer.step, trainer.best, trainer.seconds, len(run.data[0]), init_meta)
+    return Path(cfg.out)
+
+
+@dataclasses.dataclass
+class _Run:
+    """A run's fixed inputs: settings, problem, folder, labelled data and validation set."""
+
+    cfg: TrainConfig
+    problem: Any
+    run_dir: Path
+    init_meta: dict[str, Any]
+    val_inst: list[Any]
+    reference: list[float]  # the expert's validation objectives
+    data: tuple[Any, Any, Any]  # training instances, solutions, trajectories
+    lengths: np.ndarray  # trajectory lengths
+
+
+def _datasets(cfg: TrainConfig, problem, show_progress: bool) -> tuple[Any, ...]:
+    """Validation instances, their expert objectives, the training data and its lengths."""
     # Validation instances come from another seed than the training ones.
     val_inst, val_sols, _ = _dataset(cfg, cfg.val_instances, cfg.seed * 1000 + 2, show_progress)
     data = _dataset(cfg, cfg.train_instances, cfg.seed * 1000 + 1, show_progress)
-    instances, _, trajs = data
     reference = [problem.objective(i, s) for i, s in zip(val_inst, val_sols)]
-    lengths = np.array([len(t) for t in trajs])
+    lengths = np.array([len(t) for t in data[2]])
+    return val_inst, reference, data, lengths
 
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    rng = np.random.default_rng(cfg.seed)
-    history: dict[str, list[float]] = {"train loss": [], "validation gap %": []}
-    best, best_epoch, epoch, trained_s = float("inf"), 0, 0, 0.0
-    if ckpt_path.is_file():
-        ck = torch.load(ckpt_path, weights_only=False)
-        if ck["config"]["problem"] != cfg.problem or ck["hyperparameters"] != cfg.hyperparameters():
-            raise OrlearnError(f"{ckpt_path} belongs to another run; use another --run-dir")
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        for group in opt.param_groups:  # a resumed run may continue at another step size
-            group["lr"] = cfg.lr
-        rng.bit_generator.state = ck["rng"]
-        torch.set_rng_state(ck["torch_rng"])
-        history, best, best_epoch = ck["history"], ck["best"], ck["best_epoch"]
-        epoch, trained_s = ck["epoch"], ck["trained_s"]
-        before = ck["config"]
-        validation_keys = ("knn", "val_instances", "label_time", "label_clock")
-        changed = [k for k in validation_keys if before.get(k) != getattr(cfg, k)]
-        if changed:
-            # Validation measures otherwise now: the policy to beat is the one already written,
-            # measured the new way (a later phase may use a larger, less noisy validation set,
-            # or better expert labels).
-            best, best_epoch = _gap_of_file(cfg, problem, val_inst, reference), epoch
-            log.info("validation changed: %s scores %.3f %% on it", cfg.out, best)
-        log.info("resumed %s at epoch %d (best gap %.3f %%)", ckpt_path, epoch, best)
-    elif init_model is not None:
-        # Fine-tuning: the starting policy is the one to beat on the user's distribution.
-        best = validation_gap(problem, model, val_inst, reference, cfg.knn)
-        log.info("init policy %s: validation gap %.3f %%", cfg.init, best)
-        _save(cfg, model, 0, best, 0.0, len(instances), init_meta)
 
-    start = time.perf_counter() - trained_s
+def _resumed(trainer: Trainer, run: _Run, opt: torch.optim.Optimizer) -> None:
+    """Apply this phase's settings to a resumed run."""
+    cfg = run.cfg
+    for group in opt.param_groups:  # a resumed run may continue at another step size
+        group["lr"] = cfg.lr
+    before = trainer.saved_config or {}
+    if [k for k in _VALIDATION_KEYS if before.get(k) != getattr(cfg, k)]:
+        # Validation measures otherwise now: the policy to beat is the one already written,
+        # measured the new way (a later phase may use a larger, less noisy validation set,
+        # or better expert labels).
+        trainer.best = _gap_of_file(cfg, run.problem, run.val_inst, run.reference)
+        trainer.best_step = trainer.step
+        log.info("validation changed: %s scores %.3f %% on it", cfg.out, trainer.best)
+    log.info("resumed %s at epoch %d (best gap %.3f %%)", trainer.checkpoint, trainer.step, trainer.best)
+
+
+def _fit(trainer: Trainer, run: _Run, model, opt: torch.optim.Optimizer, rng: np.random.Generator) -> None:
+    """The epochs: train, validate, write the policy when it has the best gap so far."""
+    cfg, problem = run.cfg, run.problem
 
     def out_of_time() -> bool:
-        return cfg.max_minutes is not None and time.perf_counter() - start > cfg.max_minutes * 60
+        return cfg.max_minutes is not None and trainer.seconds > cfg.max_minutes * 60
 
-    with progress_bar(f"train {cfg.problem}", cfg.epochs, disable=not show_progress) as advance:
-        advance(epoch)
-        while epoch < cfg.epochs and epoch - best_epoch < cfg.patience:
-            if out_of_time():
-                log.info("time budget reached after %d epochs", epoch)
-                break
-            model.train()
-            losses = []
-            for _ in range(cfg.steps_per_epoch):
-                if out_of_time():  # a short last epoch still validates and checkpoints
-                    break
-                state, target = _batch(
-                    problem, data, lengths, rng, cfg.batch_size, cfg.augment, cfg.knn
-                )
-                loss = _loss(policy_logits(model, problem, state), target)
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                losses.append(float(loss.detach()))
-            if not losses:
-                break
-            epoch += 1
-            gap = validation_gap(problem, model, val_inst, reference, cfg.knn)
-            history["train loss"].append(float(np.mean(losses)))
-            history["validation gap %"].append(gap)
-            if gap < best:
-                best, best_epoch = gap, epoch
-                _save(
-                    cfg, model, epoch, best, time.perf_counter() - start, len(instances), init_meta
-                )
-            torch.save(
-                {
-                    "config": dataclasses.asdict(cfg), "hyperparameters": cfg.hyperparameters(),
-                    "model": model.state_dict(), "optimizer": opt.state_dict(),
-                    "rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-                    "history": history, "best": best, "best_epoch": best_epoch, "epoch": epoch,
-                    "trained_s": time.perf_counter() - start,
-                },
-                ckpt_path.with_suffix(".tmp"),
-            )
-            ckpt_path.with_suffix(".tmp").replace(ckpt_path)
-            save_learning_curves(run_dir / "curves.png", history, title=f"{cfg.problem} n={cfg.n}")
-            (run_dir / "history.json").write_text(json.dumps(history))
-            log.info("epoch %d loss %.4f val gap %.3f %%", epoch, history["train loss"][-1], gap)
-            advance(1, status=f"loss {history['train loss'][-1]:.3f} gap {gap:.2f}% best {best:.2f}%")
-    if not Path(cfg.out).is_file():
-        _save(cfg, model, epoch, best, time.perf_counter() - start, len(instances), init_meta)
-    return Path(cfg.out)
+    for epoch in trainer.steps():
+        if out_of_time():
+            log.info("time budget reached after %d epochs", epoch - 1)
+            break
+        losses = _train_epoch(run, model, opt, rng, out_of_time)
+        if not losses:
+            break
+        gap = validation_gap(problem, model, run.val_inst, run.reference, cfg.knn)
+        trainer.log({"train loss": float(np.mean(losses)), "validation gap %": gap})
+        if trainer.score(gap):
+            _save(cfg, model, epoch, gap, trainer.seconds, len(run.data[0]), run.init_meta)
+        trainer.save_curves(run.run_dir / "curves.png", title=f"{cfg.problem} n={cfg.n}", xlabel="epoch")
+        (run.run_dir / "history.json").write_text(json.dumps(trainer.history))
+        loss = trainer.history["train loss"][-1]
+        log.info("epoch %d loss %.4f val gap %.3f %%", epoch, loss, gap)
+        trainer.status = f"loss {loss:.3f} gap {gap:.2f}% best {trainer.best:.2f}%"
+
+
+def _train_epoch(run: _Run, model, opt: torch.optim.Optimizer, rng: np.random.Generator, out_of_time) -> list[float]:
+    """Up to ``steps_per_epoch`` Adam steps (fewer when the time budget ends); their losses."""
+    cfg, problem = run.cfg, run.problem
+    model.train()
+    losses = []
+    for _ in range(cfg.steps_per_epoch):
+        if out_of_time():  # a short last epoch still validates and checkpoints
+            break
+        state, target = _batch(problem, run.data, run.lengths, rng, cfg.batch_size, cfg.augment, cfg.knn)
+        loss = _loss(policy_logits(model, problem, state), target)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(float(loss.detach()))
+    return losses
 
 
 def _lineage(cfg: TrainConfig, init_meta: dict[str, Any]) -> dict[str, Any]:

@@ -167,24 +167,60 @@ def load_case(path: str | Path) -> HydroCase:
     where = f"{folder / 'PowerModels.json'}"
     base = _num(_field(pm, "baseMVA", where), "baseMVA")
     deficit = _num(_field(pm, "cost_deficit", where), "cost_deficit")
-
-    bus_rows = sorted(
-        _field(pm, "bus", where).values(), key=lambda b: int(_field(b, "index", "bus"))
+    grid = _Grid.read(pm, where)
+    generators, gen_pos = _generators(pm, grid)
+    branches, load = _branches(pm, grid), _loads(pm, grid)
+    plants = _plants(hy, f"{folder / 'hydro.json'}", where, gen_pos)
+    stage_hours = _num(_field(hy, "stage_hours", f"{folder / 'hydro.json'}"), "stage_hours")
+    inflows, probs = _inflows(folder, len(plants))
+    return HydroCase(
+        name=str(pm.get("name", folder.name)),
+        base_mva=base,
+        cost_deficit=deficit,
+        buses=grid.bus_ids,
+        reference_bus=grid.reference,
+        generators=generators,
+        branches=branches,
+        load=load,
+        plants=plants,
+        stage_hours=stage_hours,
+        inflows=inflows,
+        probabilities=probs,
     )
-    if not bus_rows:
-        raise OrlearnError(f"{where} has no buses")
-    bus_ids = [int(_field(b, "bus_i", "bus")) for b in bus_rows]
-    pos = {b: k for k, b in enumerate(bus_ids)}
-    refs = [pos[int(b["bus_i"])] for b in bus_rows if int(b.get("bus_type", 1)) == 3]
-    reference = refs[0] if refs else 0
 
-    def bus_of(value: object, what: str) -> int:
+
+@dataclass
+class _Grid:
+    """The buses of a PowerModels file: ids in index order, their positions, the reference."""
+
+    where: str
+    bus_ids: list[int]
+    pos: dict[int, int]
+    reference: int
+
+    @classmethod
+    def read(cls, pm: dict, where: str) -> _Grid:
+        bus_rows = sorted(
+            _field(pm, "bus", where).values(), key=lambda b: int(_field(b, "index", "bus"))
+        )
+        if not bus_rows:
+            raise OrlearnError(f"{where} has no buses")
+        bus_ids = [int(_field(b, "bus_i", "bus")) for b in bus_rows]
+        pos = {b: k for k, b in enumerate(bus_ids)}
+        refs = [pos[int(b["bus_i"])] for b in bus_rows if int(b.get("bus_type", 1)) == 3]
+        return cls(where, bus_ids, pos, refs[0] if refs else 0)
+
+    def bus_of(self, value: object, what: str) -> int:
+        """The position of the bus id ``value`` named by ``what``."""
         b = int(_num(value, what))
-        if b not in pos:
-            raise OrlearnError(f"{what} names bus {b}, which {where} does not have")
-        return pos[b]
+        if b not in self.pos:
+            raise OrlearnError(f"{what} names bus {b}, which {self.where} does not have")
+        return self.pos[b]
 
-    gen_keys = sorted(_field(pm, "gen", where), key=lambda k: int(pm["gen"][k].get("index", k)))
+
+def _generators(pm: dict, grid: _Grid) -> tuple[list[Generator], dict[int, int]]:
+    """The generators in service and each one's position by its file index."""
+    gen_keys = sorted(_field(pm, "gen", grid.where), key=lambda k: int(pm["gen"][k].get("index", k)))
     gen_pos: dict[int, int] = {}
     generators = []
     for k in gen_keys:
@@ -198,12 +234,16 @@ def load_case(path: str | Path) -> HydroCase:
         gen_pos[int(g.get("index", k))] = len(generators)
         generators.append(
             Generator(
-                bus=bus_of(_field(g, "gen_bus", w), w),
+                bus=grid.bus_of(_field(g, "gen_bus", w), w),
                 pmin=_num(_field(g, "pmin", w), f"{w} pmin"),
                 pmax=_num(_field(g, "pmax", w), f"{w} pmax"),
                 cost=cost[-2] if len(cost) >= 2 else 0.0,
             )
         )
+    return generators, gen_pos
+
+
+def _branches(pm: dict, grid: _Grid) -> list[Branch]:
     branches = []
     for k, br in sorted(
         pm.get("branch", {}).items(), key=lambda kv: int(kv[1].get("index", kv[0]))
@@ -218,70 +258,78 @@ def load_case(path: str | Path) -> HydroCase:
         rate = _num(br.get("rate_a", 0.0), f"{w} rate_a")
         branches.append(
             Branch(
-                from_bus=bus_of(_field(br, "f_bus", w), w),
-                to_bus=bus_of(_field(br, "t_bus", w), w),
+                from_bus=grid.bus_of(_field(br, "f_bus", w), w),
+                to_bus=grid.bus_of(_field(br, "t_bus", w), w),
                 susceptance=x / (r * r + x * x),
                 rate=rate if rate > 0 else float("inf"),
                 angle_min=_num(br.get("angmin", -np.pi / 2), f"{w} angmin"),
                 angle_max=_num(br.get("angmax", np.pi / 2), f"{w} angmax"),
             )
         )
-    load = np.zeros(len(bus_ids))
+    return branches
+
+
+def _loads(pm: dict, grid: _Grid) -> np.ndarray:
+    """Active load per bus (p.u.) of the loads in service."""
+    load = np.zeros(len(grid.bus_ids))
     for k, ld in pm.get("load", {}).items():
         if int(ld.get("status", 1)) == 0:
             continue
-        load[bus_of(_field(ld, "load_bus", f"load {k}"), f"load {k}")] += _num(
+        load[grid.bus_of(_field(ld, "load_bus", f"load {k}"), f"load {k}")] += _num(
             _field(ld, "pd", f"load {k}"), f"load {k} pd"
         )
+    return load
 
-    hwhere = f"{folder / 'hydro.json'}"
+
+def _plants(hy: dict, hwhere: str, where: str, gen_pos: dict[int, int]) -> list[HydroPlant]:
     rows = _field(hy, "Hydrogenerators", hwhere)
     if not isinstance(rows, list) or not rows:
         raise OrlearnError(f"{hwhere} lists no hydro plants")
     plant_pos = {int(_field(h, "index", hwhere)): k for k, h in enumerate(rows)}
-    plants = []
-    for h in rows:
-        w = f"hydro plant {h['index']}"
-        g = int(_num(_field(h, "index_grid", w), f"{w} index_grid"))
-        if g not in gen_pos:
-            raise OrlearnError(f"{w} names generator {g}, which {where} does not have (index_grid)")
+    return [_plant(h, hwhere, where, gen_pos, plant_pos) for h in rows]
 
-        def downstream(key: str, w: str = w, h: dict = h) -> list[int]:
-            out = []
-            for j in h.get(key, []):
-                if int(j) not in plant_pos:
-                    raise OrlearnError(f"{w} {key} names plant {j}, which {hwhere} does not have")
-                out.append(plant_pos[int(j)])
-            return out
 
-        lo = _num(_field(h, "min_volume", w), f"{w} min_volume")
-        hi = _num(_field(h, "max_volume", w), f"{w} max_volume")
-        if hi < lo:
-            raise OrlearnError(f"{w} has max_volume {hi} < min_volume {lo}")
-        plants.append(
-            HydroPlant(
-                name=str(h.get("name", h["index"])).strip(),
-                generator=gen_pos[g],
-                min_volume=lo,
-                max_volume=hi,
-                initial_volume=min(
-                    max(_num(h.get("initial_volume", lo), f"{w} initial_volume"), lo), hi
-                ),
-                min_turn=_num(h.get("min_turn", 0.0), f"{w} min_turn"),
-                max_turn=_num(_field(h, "max_turn", w), f"{w} max_turn"),
-                production_factor=_num(_field(h, "production_factor", w), f"{w} production_factor"),
-                spill_cost=_num(h.get("spill_cost", 0.0), f"{w} spill_cost"),
-                downstream_turn=downstream("downstream_turn"),
-                downstream_spill=downstream("downstream_spill"),
-            )
-        )
-    stage_hours = _num(_field(hy, "stage_hours", hwhere), "stage_hours")
+def _plant(
+    h: dict, hwhere: str, where: str, gen_pos: dict[int, int], plant_pos: dict[int, int]
+) -> HydroPlant:
+    w = f"hydro plant {h['index']}"
+    g = int(_num(_field(h, "index_grid", w), f"{w} index_grid"))
+    if g not in gen_pos:
+        raise OrlearnError(f"{w} names generator {g}, which {where} does not have (index_grid)")
 
+    def downstream(key: str) -> list[int]:
+        out = []
+        for j in h.get(key, []):
+            if int(j) not in plant_pos:
+                raise OrlearnError(f"{w} {key} names plant {j}, which {hwhere} does not have")
+            out.append(plant_pos[int(j)])
+        return out
+
+    lo = _num(_field(h, "min_volume", w), f"{w} min_volume")
+    hi = _num(_field(h, "max_volume", w), f"{w} max_volume")
+    if hi < lo:
+        raise OrlearnError(f"{w} has max_volume {hi} < min_volume {lo}")
+    return HydroPlant(
+        name=str(h.get("name", h["index"])).strip(),
+        generator=gen_pos[g],
+        min_volume=lo,
+        max_volume=hi,
+        initial_volume=min(max(_num(h.get("initial_volume", lo), f"{w} initial_volume"), lo), hi),
+        min_turn=_num(h.get("min_turn", 0.0), f"{w} min_turn"),
+        max_turn=_num(_field(h, "max_turn", w), f"{w} max_turn"),
+        production_factor=_num(_field(h, "production_factor", w), f"{w} production_factor"),
+        spill_cost=_num(h.get("spill_cost", 0.0), f"{w} spill_cost"),
+        downstream_turn=downstream("downstream_turn"),
+        downstream_spill=downstream("downstream_spill"),
+    )
+
+
+def _inflows(folder: Path, n_h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inflow scenarios (T0, K, n_hydro) and their probabilities (T0, K)."""
     inflow_path = folder / "inflows.csv"
     if not inflow_path.is_file():
         raise OrlearnError(f"case file not found: {inflow_path}")
     raw = _read_numeric_csv(inflow_path)
-    n_h = len(plants)
     if raw.shape[1] % n_h:
         raise OrlearnError(
             f"{inflow_path} has {raw.shape[1]} columns, not a multiple of {n_h} plants"
@@ -291,33 +339,18 @@ def load_case(path: str | Path) -> HydroCase:
     if np.any(inflows < 0) or not np.all(np.isfinite(inflows)):
         raise OrlearnError(f"{inflow_path} holds negative or non-finite inflows")
     prob_path = folder / "scenarioprobability.csv"
-    if prob_path.is_file():
-        probs = _read_numeric_csv(prob_path)
-        if probs.shape[1] != K:
-            raise OrlearnError(
-                f"{prob_path} has {probs.shape[1]} columns, {inflow_path} has {K} scenarios"
-            )
-        if np.any(probs < 0) or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-6):
-            raise OrlearnError(
-                f"{prob_path}: every row must hold non-negative probabilities summing to 1"
-            )
-        probs = probs[np.arange(len(inflows)) % len(probs)]
-    else:
-        probs = np.full((len(inflows), K), 1.0 / K)
-    return HydroCase(
-        name=str(pm.get("name", folder.name)),
-        base_mva=base,
-        cost_deficit=deficit,
-        buses=bus_ids,
-        reference_bus=reference,
-        generators=generators,
-        branches=branches,
-        load=load,
-        plants=plants,
-        stage_hours=stage_hours,
-        inflows=inflows,
-        probabilities=probs,
-    )
+    if not prob_path.is_file():
+        return inflows, np.full((len(inflows), K), 1.0 / K)
+    probs = _read_numeric_csv(prob_path)
+    if probs.shape[1] != K:
+        raise OrlearnError(
+            f"{prob_path} has {probs.shape[1]} columns, {inflow_path} has {K} scenarios"
+        )
+    if np.any(probs < 0) or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-6):
+        raise OrlearnError(
+            f"{prob_path}: every row must hold non-negative probabilities summing to 1"
+        )
+    return inflows, probs[np.arange(len(inflows)) % len(probs)]
 
 
 def _flow_bounds(line: Branch) -> tuple[float | None, float | None]:
@@ -336,74 +369,15 @@ def hydro_problem(
     T = len(case.inflows) if n_stages is None else int(n_stages)
     if T < 1:
         raise OrlearnError("the horizon needs at least one stage")
-    H, G, B = case.n_hydro, len(case.generators), len(case.buses)
-    k = HM3_PER_M3S_HOUR * case.stage_hours
-    upstream_turn = [[j for j in range(H) if i in case.plants[j].downstream_turn] for i in range(H)]
-    upstream_spill = [
-        [j for j in range(H) if i in case.plants[j].downstream_spill] for i in range(H)
-    ]
-    load_buses = [b for b in range(B) if case.load[b] > 0]
+    H = case.n_hydro
 
     def build(b: pyo.Block, t: int) -> StageSpec:
-        P = case.plants
-        b.vol_in = pyo.Var(range(H))
-        b.vol = pyo.Var(range(H), bounds=lambda b, i: (P[i].min_volume, P[i].max_volume))
-        b.turn = pyo.Var(range(H), bounds=lambda b, i: (P[i].min_turn, P[i].max_turn))
-        b.spill = pyo.Var(range(H), bounds=(0, None))
-        b.inflow = pyo.Param(range(H), mutable=True, initialize=0.0)
-        gen = case.generators
-        b.pg = pyo.Var(range(G), bounds=lambda b, g: (gen[g].pmin, gen[g].pmax))
-        b.deficit = pyo.Var(load_buses, bounds=lambda b, j: (0, case.load[j]))
-        b.balance = pyo.Constraint(
-            range(H),
-            rule=lambda b, i: (
-                b.vol[i]
-                == b.vol_in[i]
-                + k * (b.inflow[i] - b.turn[i] + sum(b.turn[j] for j in upstream_turn[i]))
-                - b.spill[i]
-                + sum(b.spill[j] for j in upstream_spill[i])
-            ),
-        )
-        b.generation = pyo.Constraint(
-            range(H),
-            rule=lambda b, i: (
-                b.pg[P[i].generator] * case.base_mva == P[i].production_factor * b.turn[i]
-            ),
-        )
-        injection = {j: 0 for j in range(B)}
-        for g in range(G):
-            injection[gen[g].bus] += b.pg[g]
-        for j in load_buses:
-            injection[j] += b.deficit[j]
-        if network == "single":
-            b.power_balance = pyo.Constraint(expr=sum(injection.values()) == float(case.load.sum()))
-        else:
-            br = case.branches
-            b.va = pyo.Var(range(B))
-            b.va[case.reference_bus].fix(0.0)
-            b.flow = pyo.Var(range(len(br)), bounds=lambda b, e: _flow_bounds(br[e]))
-            b.ohm = pyo.Constraint(
-                range(len(br)),
-                rule=lambda b, e: (
-                    b.flow[e] == br[e].susceptance * (b.va[br[e].from_bus] - b.va[br[e].to_bus])
-                ),
-            )
-            b.angle = pyo.Constraint(
-                range(len(br)),
-                rule=lambda b, e: (
-                    br[e].angle_min,
-                    b.va[br[e].from_bus] - b.va[br[e].to_bus],
-                    br[e].angle_max,
-                ),
-            )
-            for e, line in enumerate(br):
-                injection[line.from_bus] -= b.flow[e]
-                injection[line.to_bus] += b.flow[e]
-            b.power_balance = pyo.Constraint(
-                range(B), rule=lambda b, j: injection[j] == float(case.load[j])
-            )
+        load_buses = _stage_variables(b, case)
+        _water_balance(b, case)
+        _power_balance(b, case, network, load_buses)
+        P, gen = case.plants, case.generators
         cost = (
-            sum(gen[g].cost * b.pg[g] for g in range(G) if gen[g].cost)
+            sum(gen[g].cost * b.pg[g] for g in range(len(gen)) if gen[g].cost)
             + case.cost_deficit * case.base_mva * sum(b.deficit[j] for j in load_buses)
             + sum(P[i].spill_cost * b.spill[i] for i in range(H) if P[i].spill_cost)
         )
@@ -420,6 +394,82 @@ def hydro_problem(
         uncertainty=case.uncertainty(T),
         name=case.name,
         state_names=[p.name for p in case.plants],
+    )
+
+
+def _stage_variables(b: pyo.Block, case: HydroCase) -> list[int]:
+    """Volumes, flows, inflows, generator outputs and load shedding (declared in this order,
+    which fixes the LP's column order); returns the buses with load."""
+    H, P, gen = case.n_hydro, case.plants, case.generators
+    load_buses = [j for j in range(len(case.buses)) if case.load[j] > 0]
+    b.vol_in = pyo.Var(range(H))
+    b.vol = pyo.Var(range(H), bounds=lambda b, i: (P[i].min_volume, P[i].max_volume))
+    b.turn = pyo.Var(range(H), bounds=lambda b, i: (P[i].min_turn, P[i].max_turn))
+    b.spill = pyo.Var(range(H), bounds=(0, None))
+    b.inflow = pyo.Param(range(H), mutable=True, initialize=0.0)
+    b.pg = pyo.Var(range(len(gen)), bounds=lambda b, g: (gen[g].pmin, gen[g].pmax))
+    b.deficit = pyo.Var(load_buses, bounds=lambda b, j: (0, case.load[j]))
+    return load_buses
+
+
+def _water_balance(b: pyo.Block, case: HydroCase) -> None:
+    """Reservoir balance of every plant and its hydro generation."""
+    H, P = case.n_hydro, case.plants
+    k = HM3_PER_M3S_HOUR * case.stage_hours
+    upstream_turn = [[j for j in range(H) if i in P[j].downstream_turn] for i in range(H)]
+    upstream_spill = [[j for j in range(H) if i in P[j].downstream_spill] for i in range(H)]
+    b.balance = pyo.Constraint(
+        range(H),
+        rule=lambda b, i: (
+            b.vol[i]
+            == b.vol_in[i]
+            + k * (b.inflow[i] - b.turn[i] + sum(b.turn[j] for j in upstream_turn[i]))
+            - b.spill[i]
+            + sum(b.spill[j] for j in upstream_spill[i])
+        ),
+    )
+    b.generation = pyo.Constraint(
+        range(H),
+        rule=lambda b, i: (
+            b.pg[P[i].generator] * case.base_mva == P[i].production_factor * b.turn[i]
+        ),
+    )
+
+
+def _power_balance(b: pyo.Block, case: HydroCase, network: str, load_buses: list[int]) -> None:
+    """Supply meets load on one bus, or at every bus through DC power flow."""
+    B, gen = len(case.buses), case.generators
+    injection = {j: 0 for j in range(B)}
+    for g in range(len(gen)):
+        injection[gen[g].bus] += b.pg[g]
+    for j in load_buses:
+        injection[j] += b.deficit[j]
+    if network == "single":
+        b.power_balance = pyo.Constraint(expr=sum(injection.values()) == float(case.load.sum()))
+        return
+    br = case.branches
+    b.va = pyo.Var(range(B))
+    b.va[case.reference_bus].fix(0.0)
+    b.flow = pyo.Var(range(len(br)), bounds=lambda b, e: _flow_bounds(br[e]))
+    b.ohm = pyo.Constraint(
+        range(len(br)),
+        rule=lambda b, e: (
+            b.flow[e] == br[e].susceptance * (b.va[br[e].from_bus] - b.va[br[e].to_bus])
+        ),
+    )
+    b.angle = pyo.Constraint(
+        range(len(br)),
+        rule=lambda b, e: (
+            br[e].angle_min,
+            b.va[br[e].from_bus] - b.va[br[e].to_bus],
+            br[e].angle_max,
+        ),
+    )
+    for e, line in enumerate(br):
+        injection[line.from_bus] -= b.flow[e]
+        injection[line.to_bus] += b.flow[e]
+    b.power_balance = pyo.Constraint(
+        range(B), rule=lambda b, j: injection[j] == float(case.load[j])
     )
 
 

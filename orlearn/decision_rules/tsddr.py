@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from orlearn.decision_rules.policies import DecisionRule
 from orlearn.decision_rules.solver import SolveError
 from orlearn.decision_rules.stage import DeterministicEquivalent, MultistageProblem
 from orlearn.errors import OrlearnError
+from orlearn.training import TrainConfigBase, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,9 @@ def target_cost(
 
 
 @dataclass
-class TrainConfig:
-    """TS-DDR training settings (costs in the problem's units, penalty per unit of slack)."""
+class TrainConfig(TrainConfigBase):
+    """TS-DDR training settings (costs in the problem's units, penalty per unit of slack). A run
+    resumes a checkpoint made with exactly these settings."""
 
     iterations: int = 200
     batch_size: int = 8
@@ -108,7 +109,6 @@ class TrainConfig:
     anneal_fraction: float = 0.5
     validation_scenarios: int = 32
     validate_every: int = 10
-    seed: int = 0
 
 
 @dataclass
@@ -144,8 +144,43 @@ def train_tsddr(
     ``sampler(n, rng)`` draws training scenarios (default: the problem's stagewise-independent
     uncertainty); validation scenarios always come from the problem's uncertainty. With a
     ``checkpoint`` path, progress is saved every ``validate_every`` iterations and a run started
-    with the same path resumes from it. ``progress(status=...)`` is called once per iteration.
+    with the same path resumes from it (see :mod:`orlearn.training`; one made with other
+    settings is refused). ``progress(n=..., status=...)`` is called once per iteration.
     """
+    _check(problem, rule, config)
+    de = DeterministicEquivalent(problem)
+    optimizer = torch.optim.Adam(rule.parameters(), lr=config.learning_rate)
+    val_w = problem.uncertainty.sample(
+        config.validation_scenarios, np.random.default_rng([config.seed, 10**6])
+    )
+    initial = copy.deepcopy(rule.state_dict())
+    trainer = Trainer(
+        config, total=config.iterations, checkpoint=checkpoint, unit="iteration",
+        states={"rule": rule, "optimizer": optimizer}, checkpoint_every=config.validate_every,
+        progress=progress or (lambda n=1, **fields: None),
+    )  # fmt: skip
+    trainer.history = {"train cost": [], "train penalty": [], "validation cost": []}
+    trainer.extra["failures"] = 0
+    trainer.resume()
+    step = _Step(problem, rule, config, sampler or problem.uncertainty.sample, de, optimizer)
+    for it in trainer.steps():
+        penalty = step(trainer, it - 1)
+        if it % config.validate_every == 0 or it == config.iterations:
+            trainer.log({"validation cost": validate(problem, rule, val_w, de, config.penalty_end)})
+            trainer.score(trainer.history["validation cost"][-1], keep=rule)
+        trainer.status = (
+            f"cost {trainer.history['train cost'][-1]:.6g} penalty {penalty:.3g} "
+            f"best val {trainer.best:.6g}"
+        )
+    rule.load_state_dict(trainer.best_state if trainer.best_state is not None else initial)
+    rule.eval()
+    return TrainResult(
+        curves=trainer.history, best_validation=trainer.best, iterations=trainer.step,
+        seconds=trainer.seconds, failures=trainer.extra["failures"],
+    )  # fmt: skip
+
+
+def _check(problem: MultistageProblem, rule: DecisionRule, config: TrainConfig) -> None:
     if config.iterations < 1 or config.batch_size < 1:
         raise OrlearnError("iterations and batch_size must be at least 1")
     if rule.n_stages != problem.n_stages or rule.n_state != problem.n_state:
@@ -153,73 +188,43 @@ def train_tsddr(
             f"the rule is for {rule.n_stages} stages and {rule.n_state} states, the problem has "
             f"{problem.n_stages} and {problem.n_state}"
         )
-    sampler = sampler or problem.uncertainty.sample
-    de = DeterministicEquivalent(problem)
-    optimizer = torch.optim.Adam(rule.parameters(), lr=config.learning_rate)
-    end_lr = config.learning_rate_end or config.learning_rate
-    decay = (end_lr / config.learning_rate) ** (1 / max(1, config.iterations - 1))
-    val_w = problem.uncertainty.sample(
-        config.validation_scenarios, np.random.default_rng([config.seed, 10**6])
-    )
-    result = TrainResult(curves={"train cost": [], "train penalty": [], "validation cost": []})
-    best_state = copy.deepcopy(rule.state_dict())
-    start_iteration = 0
-    ckpt = Path(checkpoint) if checkpoint else None
-    if ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        # settings added after a checkpoint was written take their defaults
-        saved = {**asdict(TrainConfig()), **state.get("config", {})}
-        if saved != asdict(config):
-            raise OrlearnError(
-                f"checkpoint {ckpt} was made with other settings; delete it or change the path"
-            )
-        rule.load_state_dict(state["rule"])
-        optimizer.load_state_dict(state["optimizer"])
-        best_state, result = state["best"], state["result"]
-        start_iteration = result.iterations
-        log.info("resuming from %s at iteration %d", ckpt, start_iteration)
-        if progress is not None:
-            progress(n=start_iteration, status="resumed")
-    t0 = time.perf_counter() - result.seconds
-    record = BatchSolve(np.zeros(0), np.zeros(0))
-    for it in range(start_iteration, config.iterations):
+
+
+@dataclass
+class _Step:
+    """One training iteration: sample a batch, solve it, take an Adam step on the duals."""
+
+    problem: MultistageProblem
+    rule: DecisionRule
+    config: TrainConfig
+    sampler: Sampler
+    de: DeterministicEquivalent
+    optimizer: torch.optim.Optimizer
+
+    def __call__(self, trainer: Trainer, it: int) -> float:
+        """Iteration ``it`` (0-based); logs the train cost and penalty, returns the penalty."""
+        config = self.config
         rng = np.random.default_rng([config.seed, it])  # the same batches after a resume
-        w = sampler(config.batch_size, rng)
+        w = self.sampler(config.batch_size, rng)
         penalty = penalty_at(config, it)
-        for group in optimizer.param_groups:
+        end_lr = config.learning_rate_end or config.learning_rate
+        decay = (end_lr / config.learning_rate) ** (1 / max(1, config.iterations - 1))
+        for group in self.optimizer.param_groups:
             group["lr"] = config.learning_rate * decay**it
-        rule.train()
-        targets = rule(torch.as_tensor(w, dtype=torch.float32))
-        costs = target_cost(targets, w, de, penalty, record)
+        self.rule.train()
+        targets = self.rule(torch.as_tensor(w, dtype=torch.float32))
+        record = BatchSolve(np.zeros(0), np.zeros(0))
+        costs = target_cost(targets, w, self.de, penalty, record)
         ok = torch.as_tensor(np.isfinite(record.operating))
-        result.failures += record.failures
+        trainer.extra["failures"] += record.failures
         if ok.any():
             loss = costs[ok].mean()
-            optimizer.zero_grad()
+            self.optimizer.zero_grad()
             loss.backward()
-            optimizer.step()
-        result.curves["train cost"].append(float(np.nanmean(record.operating)))
-        result.curves["train penalty"].append(float(np.nanmean(record.penalty)))
-        result.iterations = it + 1
-        last = it + 1 == config.iterations
-        if (it + 1) % config.validate_every == 0 or last:
-            score = validate(problem, rule, val_w, de, config.penalty_end)
-            result.curves["validation cost"].append(score)
-            if score < result.best_validation:
-                result.best_validation = score
-                best_state = copy.deepcopy(rule.state_dict())
-            result.seconds = time.perf_counter() - t0
-            if ckpt is not None:
-                _save_checkpoint(ckpt, rule, optimizer, best_state, result, config)
-        if progress is not None:
-            progress(
-                status=f"cost {result.curves['train cost'][-1]:.6g} penalty {penalty:.3g} "
-                f"best val {result.best_validation:.6g}"
-            )
-    result.seconds = time.perf_counter() - t0
-    rule.load_state_dict(best_state)
-    rule.eval()
-    return result
+            self.optimizer.step()
+        trainer.log({"train cost": float(np.nanmean(record.operating)),
+                     "train penalty": float(np.nanmean(record.penalty))})  # fmt: skip
+        return penalty
 
 
 def validate(
@@ -239,26 +244,3 @@ def validate(
     if not np.isfinite(total).any():
         raise OrlearnError("every validation scenario failed to solve")
     return float(np.nanmean(total))
-
-
-def _save_checkpoint(
-    path: Path,
-    rule: DecisionRule,
-    optimizer: torch.optim.Optimizer,
-    best_state: dict,
-    result: TrainResult,
-    config: TrainConfig,
-) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(
-        {
-            "rule": rule.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "best": best_state,
-            "result": result,
-            "config": asdict(config),
-        },
-        tmp,
-    )
-    tmp.replace(path)

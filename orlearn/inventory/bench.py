@@ -57,86 +57,128 @@ def cases(budget: str = "quick") -> list[Case]:
     """The benchmark cases at a budget (``quick`` or ``full``), most important first."""
     if budget not in ("quick", "full"):
         raise OrlearnError(f"unknown budget '{budget}' (quick or full)")
-    full = budget == "full"
-    test = {} if full else {"test_samples": 2048, "test_periods": 1500, "test_warmup": 500}
-    gnn_test = {} if full else {"test_samples": 1024, "test_periods": 1000, "test_warmup": 400}
+    b = _Budget(budget == "full")
+    lost, backlogged, later_backlogged = _one_store_cases(b)
+    serial, later_serial = _serial_cases(b)
+    trans, later_trans = _transshipment_cases(b)
+    later = later_backlogged + later_serial + later_trans
+    return lost[:2] + backlogged + lost[2:] + trans + serial + _warehouse_cases(b) + _favorita_cases(b) + later
 
-    def neural(epochs: int, samples: int | None, batch: int | None, *, lr: float = 3e-3, decay: float = 0.93,
+
+class _Budget:
+    """Training configurations and test sizes of a budget."""
+
+    def __init__(self, full: bool) -> None:
+        self.full = full
+        self.test = {} if full else {"test_samples": 2048, "test_periods": 1500, "test_warmup": 500}
+        self.gnn_test = {} if full else {"test_samples": 1024, "test_periods": 1000, "test_warmup": 400}
+        self.baseline = TrainConfig(epochs=60 if full else 15, learning_rate=3e-2, train_samples=None if full else 1024,
+                                    batch_size=None if full else 128, dev_samples=None if full else 1024, lr_decay=0.9)
+        # GNN: its target levels move with every weight, so Adam steps above ~3e-3 swing whole
+        # echelons by periods of demand and the closed loop diverges; many small steps instead.
+        self.gnn = self.neural(10, 1024, 64, lr=2e-3, decay=0.9, dev=512)
+        # One store: many cheap steps (small batches), a high rate decaying to ~2e-4; horizons of 60
+        # periods (20 of warm-up) and dev costs over 150 periods, so that the truncated end of the
+        # horizon and dev noise do not decide the last 0.1 %.
+        self.single = replace(self.neural(80, 2048, 128, lr=1e-2, decay=0.95, periods=60, warmup=20, dev=1024),
+                              patience=25, dev_periods=None if full else 200, dev_warmup=None if full else 50)
+
+    def neural(self, epochs: int, samples: int | None, batch: int | None, *, lr: float = 3e-3, decay: float = 0.93,
                fixed_samples: bool = False, dev: int = 1024, periods: int | None = None,
                warmup: int | None = None) -> TrainConfig:
-        if full:  # the files' scenario counts, long training, early stopping on dev
+        if self.full:  # the files' scenario counts, long training, early stopping on dev
             return TrainConfig(epochs=2000, learning_rate=lr, train_samples=samples if fixed_samples else None,
                                batch_size=batch if fixed_samples else None, lr_decay=0.999, patience=200,
                                train_periods=periods, train_warmup=warmup)
         return TrainConfig(epochs=epochs, learning_rate=lr, train_samples=samples, batch_size=batch,
                            dev_samples=dev, lr_decay=decay, patience=10, train_periods=periods, train_warmup=warmup)
 
-    baseline = TrainConfig(epochs=60 if full else 15, learning_rate=3e-2, train_samples=None if full else 1024,
-                           batch_size=None if full else 128, dev_samples=None if full else 1024, lr_decay=0.9)
-    # GNN: its target levels move with every weight, so Adam steps above ~3e-3 swing whole
-    # echelons by periods of demand and the closed loop diverges; many small steps instead.
-    gnn = neural(10, 1024, 64, lr=2e-3, decay=0.9, dev=512)
-    # One store: many cheap steps (small batches), a high rate decaying to ~2e-4; horizons of 60
-    # periods (20 of warm-up) and dev costs over 150 periods, so that the truncated end of the
-    # horizon and dev noise do not decide the last 0.1 %.
-    single = replace(neural(80, 2048, 128, lr=1e-2, decay=0.95, periods=60, warmup=20, dev=1024), patience=25,
-                     dev_periods=None if full else 200, dev_warmup=None if full else 50)
-    # Serial: 13 periods of lead time from the top to the store need long horizons.
-    long = {"train_periods": 100, "train_warmup": 40, "dev_periods": 300, "dev_warmup": 100}
-    lost, backlogged, serial, trans, warehouse, favorita, later = [], [], [], [], [], [], []
+
+def _one_store_cases(b: _Budget) -> tuple[list[Case], list[Case], list[Case]]:
+    """Lost sales at four lead times, then backlogged demand at lead times 4 and (later) 1."""
+    lost, backlogged, later = [], [], []
     for lead, optimum in LOST_OPTIMA.items():
         ov = {"store_params.lead_time.value": lead, "store_params.underage_cost.value": 9.0}
-        lost.append(Case(f"one_store_lost L={lead} vanilla", "one_store_lost", "vanilla", ov, single,
-                         reference=optimum, reference_label="optimal (published)", target_gap=0.3, **test))
+        lost.append(Case(f"one_store_lost L={lead} vanilla", "one_store_lost", "vanilla", ov, b.single,
+                         reference=optimum, reference_label="optimal (published)", target_gap=0.3, **b.test))
         lost.append(Case(f"one_store_lost L={lead} capped_base_stock", "one_store_lost", "capped_base_stock", ov,
-                         baseline, reference=optimum, reference_label="optimal (published)", **test))
+                         b.baseline, reference=optimum, reference_label="optimal (published)", **b.test))
     for lead in (4, 1):
         ov = {"store_params.lead_time.value": lead}
         level, cost = newsvendor_base_stock(5.0, 1.6, lead, 1.0, 9.0)
         (backlogged if lead == 4 else later).append(
             Case(f"one_store_backlogged L={lead} vanilla", "one_store_backlogged", "vanilla", ov,
-                 single, reference=cost,
-                 reference_label=f"base-stock optimum, closed form (S = {level:.2f})", target_gap=0.1, **test))
+                 b.single, reference=cost,
+                 reference_label=f"base-stock optimum, closed form (S = {level:.2f})", target_gap=0.1, **b.test))
+    return lost, backlogged, later
+
+
+def _serial_cases(b: _Budget) -> tuple[list[Case], list[Case]]:
+    """Four echelons (echelon-stock baseline and GNN), then (later) three."""
+    full = b.full
+    # Serial: 13 periods of lead time from the top to the store need long horizons.
+    long = {"train_periods": 100, "train_warmup": 40, "dev_periods": 300, "dev_warmup": 100}
     # Echelon levels by gradient are biased low on a finite horizon (upstream stock pays off late):
     # the longest horizons go to this baseline.
-    serial.append(Case("serial_system 4 echelons echelon_stock", "serial_system", "echelon_stock", {},
-                       replace(baseline, epochs=60 if full else 15, train_samples=None if full else 256,
-                               batch_size=None if full else 32, train_periods=400, train_warmup=100,
-                               dev_periods=400, dev_warmup=100),
-                       reference=SERIAL_OPTIMA[4],
-                       reference_label="echelon-stock optimum (published)", **gnn_test))
-    serial.append(Case("serial_system 4 echelons gnn", "serial_system", "gnn", {},
-                       replace(gnn, train_samples=None if full else 512, batch_size=None if full else 32,
-                               dev_samples=None if full else 256, **long),
-                       reference=SERIAL_OPTIMA[4], reference_label="echelon-stock optimum (published)",
-                       target_gap=0.5, **gnn_test))
+    serial = [
+        Case("serial_system 4 echelons echelon_stock", "serial_system", "echelon_stock", {},
+             replace(b.baseline, epochs=60 if full else 15, train_samples=None if full else 256,
+                     batch_size=None if full else 32, train_periods=400, train_warmup=100,
+                     dev_periods=400, dev_warmup=100),
+             reference=SERIAL_OPTIMA[4], reference_label="echelon-stock optimum (published)", **b.gnn_test),
+        Case("serial_system 4 echelons gnn", "serial_system", "gnn", {},
+             replace(b.gnn, train_samples=None if full else 512, batch_size=None if full else 32,
+                     dev_samples=None if full else 256, **long),
+             reference=SERIAL_OPTIMA[4], reference_label="echelon-stock optimum (published)",
+             target_gap=0.5, **b.gnn_test),
+    ]  # fmt: skip
     # Three echelons: the file without its top echelon. The published 9.87 is for an instance whose
     # parameters are not in the files (this variant's echelon-stock optimum is higher), so the GNN
     # is compared with echelon-stock levels optimized here.
     three = {"problem_params.n_extra_echelons": 1, "echelon_params.holding_cost": [0.2], "echelon_params.lead_time": [4]}
-    later.append(Case("serial_system 3 echelons echelon_stock", "serial_system", "echelon_stock", three,
-                      serial[0].train, reference=SERIAL_OPTIMA[3],
-                      reference_label="published 3-echelon optimum, another instance", **gnn_test))
-    later.append(Case("serial_system 3 echelons gnn", "serial_system", "gnn", three, serial[1].train,
-                      reference_case="serial_system 3 echelons echelon_stock",
-                      reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **gnn_test))
+    later = [
+        Case("serial_system 3 echelons echelon_stock", "serial_system", "echelon_stock", three,
+             serial[0].train, reference=SERIAL_OPTIMA[3],
+             reference_label="published 3-echelon optimum, another instance", **b.gnn_test),
+        Case("serial_system 3 echelons gnn", "serial_system", "gnn", three, serial[1].train,
+             reference_case="serial_system 3 echelons echelon_stock",
+             reference_label="echelon-stock, gradient-optimized here", target_gap=0.5, **b.gnn_test),
+    ]  # fmt: skip
+    return serial, later
+
+
+def _transshipment_cases(b: _Budget) -> tuple[list[Case], list[Case]]:
+    """Three stores, then (later) five and ten: echelon-stock baseline and GNN each."""
+    trans, later = [], []
     for stores in (3, 5, 10):
         ov = {"problem_params.n_stores": stores}
         label = f"lower bound, balance relaxation (published {TRANSSHIPMENT_BOUNDS[stores]} for other draws)"
-        for policy, config in (("echelon_stock", baseline), ("gnn", gnn)):
+        for policy, config in (("echelon_stock", b.baseline), ("gnn", b.gnn)):
             (trans if stores == 3 else later).append(
                 Case(f"transshipment {stores} stores {policy}", "transshipment_backlogged", policy, ov, config,
                      reference_fn=transshipment_lower_bound, reference_label=label,
-                     target_gap=0.5 if policy == "gnn" else None, **gnn_test))
-    for samples in (16, 256) + ((8192,) if full else ()):
+                     target_gap=0.5 if policy == "gnn" else None, **b.gnn_test))
+    return trans, later
+
+
+def _warehouse_cases(b: _Budget) -> list[Case]:
+    """One warehouse trained on few or many fixed scenarios."""
+    out = []
+    for samples in (16, 256) + ((8192,) if b.full else ()):
         for policy in ("vanilla", "gnn"):
-            config = neural(30 if samples < 256 else 10, samples, min(samples, 128), fixed_samples=True, dev=512)
-            warehouse.append(Case(f"one_warehouse {samples} scenarios {policy}", "one_warehouse_lost_demand", policy,
-                                  {}, config, **gnn_test))
-    favorita.append(Case("favorita base_stock", "favorita", "base_stock", {},
-                         replace(baseline, train_samples=None, batch_size=72, dev_samples=None)))
-    favorita.append(Case("favorita gnn", "favorita", "gnn", {}, replace(neural(8, None, 72), dev_samples=None)))
-    return lost[:2] + backlogged + lost[2:] + trans + serial + warehouse + favorita + later
+            config = b.neural(30 if samples < 256 else 10, samples, min(samples, 128), fixed_samples=True, dev=512)
+            out.append(Case(f"one_warehouse {samples} scenarios {policy}", "one_warehouse_lost_demand", policy,
+                            {}, config, **b.gnn_test))
+    return out
+
+
+def _favorita_cases(b: _Budget) -> list[Case]:
+    """Real sales: a base-stock baseline and a GNN."""
+    return [
+        Case("favorita base_stock", "favorita", "base_stock", {},
+             replace(b.baseline, train_samples=None, batch_size=72, dev_samples=None)),
+        Case("favorita gnn", "favorita", "gnn", {}, replace(b.neural(8, None, 72), dev_samples=None)),
+    ]  # fmt: skip
 
 
 def run_case(case: Case, previous: dict[str, dict], *, seed: int = 0, progress: bool = False,

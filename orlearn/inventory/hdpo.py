@@ -11,27 +11,29 @@ from __future__ import annotations
 
 import logging
 import math
-import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from orlearn.curves import save_learning_curves
+from orlearn import training
 from orlearn.errors import OrlearnError
 from orlearn.inventory.demand import RealDemand
 from orlearn.inventory.rollout import ScenarioSet, rollout
 from orlearn.inventory.settings import Setting
 from orlearn.progress import progress_bar
-from orlearn.seeding import seed_everything
+from orlearn.training import GeneratorState, TorchRNG, TrainConfigBase, Trainer
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class TrainConfig:
-    """Training knobs; ``None`` sizes come from the setting file."""
+class TrainConfig(TrainConfigBase):
+    """Training knobs; ``None`` sizes come from the setting file. A run resumes a checkpoint made
+    with the same knobs; ``epochs`` and ``patience`` may change."""
 
     epochs: int = 100
     learning_rate: float = 3e-3
@@ -45,7 +47,8 @@ class TrainConfig:
     patience: int = 20
     lr_decay: float = 1.0  # multiplies the learning rate after every epoch
     grad_clip: float | None = 1.0  # largest gradient norm (None: no clipping)
-    seed: int = 0
+
+    resumable: ClassVar[frozenset[str]] = frozenset({"epochs", "patience"})
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.learning_rate <= 0 or self.patience < 1 or not 0 < self.lr_decay <= 1:
@@ -63,15 +66,9 @@ class TrainResult:
     history: dict[str, list[float]] = field(default_factory=dict)
 
 
-def _resumable(config: dict | None) -> dict | None:
-    """The training settings a checkpoint must share to be resumed (more epochs are fine)."""
-    return None if config is None else {k: v for k, v in config.items() if k not in ("epochs", "patience")}
-
-
 def checkpoint_matches(path: str | Path, config: TrainConfig) -> bool:
     """Whether the checkpoint at ``path`` was made with ``config`` (so can be resumed)."""
-    saved = torch.load(path, map_location="cpu", weights_only=False)
-    return _resumable(saved.get("config")) == _resumable(asdict(config))
+    return training.checkpoint_matches(path, config)
 
 
 def _score(setting: Setting, policy: nn.Module, scenarios: ScenarioSet, batch: int) -> float:
@@ -93,83 +90,63 @@ def train(
     curves: str | Path | None = None,
     progress: bool = False,
 ) -> TrainResult:
-    """Train ``policy`` in place by HDPO; on return it holds the best dev weights."""
-    seed_everything(config.seed)
-    torch.manual_seed(config.seed)
-    train_spec, dev_spec = setting.datasets["train"], setting.datasets["dev"]
+    """Train ``policy`` in place by HDPO; on return it holds the best dev weights. A
+    ``checkpoint`` is written every epoch and resumed from (see :mod:`orlearn.training`; one
+    made with other knobs is refused)."""
+    config.seed_everything()
     train_set = setting.scenarios(
         "train", n_samples=config.train_samples, periods=config.train_periods, warmup=config.train_warmup, seed=config.seed
     )
     dev_set = setting.scenarios(
         "dev", n_samples=config.dev_samples, periods=config.dev_periods, warmup=config.dev_warmup, seed=config.seed
     )
-    batch = min(config.batch_size or train_spec.batch_size, train_set.n)
-    sim, observer = setting.simulator(), setting.observer()
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
-    history: dict[str, list[float]] = {"train cost": [], "dev cost": []}
-    best, best_epoch, best_state, start_epoch, seconds = math.inf, 0, None, 0, 0.0
     generator = torch.Generator().manual_seed(config.seed)
-    ckpt = Path(checkpoint) if checkpoint else None
-    if ckpt is not None and ckpt.is_file():
-        saved = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if _resumable(saved.get("config")) != _resumable(asdict(config)):
-            raise OrlearnError(f"checkpoint {ckpt} was made with other training settings; remove it or change the path")
-        policy.load_state_dict(saved["policy"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        generator.set_state(saved["generator"])
-        history, best, best_epoch = saved["history"], saved["best"], saved["best_epoch"]
-        best_state, start_epoch, seconds = saved["best_state"], saved["epoch"], saved["seconds"]
-        log.info("resumed from %s at epoch %d", ckpt, start_epoch)
-    epoch = start_epoch
-    with progress_bar(f"HDPO {setting.name}", config.epochs, disable=not progress) as advance:
-        advance(start_epoch)
-        for epoch in range(start_epoch, config.epochs):
-            if epoch - best_epoch >= config.patience and best_state is not None:
-                log.info("early stop at epoch %d (best %d)", epoch, best_epoch)
-                break
-            began = time.perf_counter()
-            policy.train()
-            order = torch.randperm(train_set.n, generator=generator)
-            costs = []
-            for start in range(0, train_set.n, batch):
-                part = train_set.batch(order[start : start + batch])
-                loss = rollout(sim, observer, policy, part).cost.mean()
-                optimizer.zero_grad()
-                loss.backward()
-                if config.grad_clip:
-                    # An early policy that orders far too much gives huge costs and gradients.
-                    nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip)
-                optimizer.step()
-                costs.append(float(loss.detach()))
-            scheduler.step()
-            policy.eval()
-            dev = _score(setting, policy, dev_set, dev_spec.batch_size)
-            history["train cost"].append(sum(costs) / len(costs))
-            history["dev cost"].append(dev)
-            if dev < best:
-                best, best_epoch = dev, epoch + 1
-                best_state = {k: v.detach().clone() for k, v in policy.state_dict().items()}
-            seconds += time.perf_counter() - began
-            if ckpt is not None:
-                ckpt.parent.mkdir(parents=True, exist_ok=True)
-                torch.save(
-                    {
-                        "config": asdict(config), "policy": policy.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "generator": generator.get_state(), "history": history,
-                        "best": best, "best_epoch": best_epoch, "best_state": best_state, "epoch": epoch + 1,
-                        "seconds": seconds,
-                    },
-                    ckpt.with_suffix(".tmp"),
-                )
-                ckpt.with_suffix(".tmp").replace(ckpt)
-            advance(1, status=f"train {history['train cost'][-1]:.4f} dev {dev:.4f} best {best:.4f}")
-    if best_state is not None:
-        policy.load_state_dict(best_state)
+    trainer = Trainer(
+        config, total=config.epochs, checkpoint=checkpoint, patience=config.patience,
+        states={"policy": policy, "optimizer": optimizer, "scheduler": scheduler,
+                "generator": GeneratorState(generator), "torch_rng": TorchRNG()},
+        description=f"HDPO {setting.name}", show_progress=progress,
+    )  # fmt: skip
+    trainer.history = {"train cost": [], "dev cost": []}
+    trainer.resume()
+    batch = min(config.batch_size or setting.datasets["train"].batch_size, train_set.n)
+    for _ in trainer.steps():
+        order = torch.randperm(train_set.n, generator=generator)
+        train_cost = _train_epoch(setting, policy, optimizer, config, train_set.batch, order, batch)
+        scheduler.step()
+        policy.eval()
+        dev = _score(setting, policy, dev_set, setting.datasets["dev"].batch_size)
+        trainer.log({"train cost": train_cost, "dev cost": dev})
+        trainer.score(dev, keep=policy)
+        trainer.status = f"train {train_cost:.4f} dev {dev:.4f} best {trainer.best:.4f}"
+    if trainer.best_state is not None:
+        policy.load_state_dict(trainer.best_state)
     if curves is not None:
-        save_learning_curves(curves, history, title=f"HDPO on {setting.name}: cost per period per store")
-    return TrainResult(best, best_epoch, len(history["dev cost"]), seconds, history)
+        trainer.save_curves(curves, title=f"HDPO on {setting.name}: cost per period per store")
+    history = trainer.history
+    return TrainResult(trainer.best, trainer.best_step, len(history["dev cost"]), trainer.seconds, history)
+
+
+def _train_epoch(
+    setting: Setting, policy: nn.Module, optimizer: torch.optim.Optimizer, config: TrainConfig,
+    scenarios: Callable[[torch.Tensor], ScenarioSet], order: torch.Tensor, batch: int,
+) -> float:  # fmt: skip
+    """Adam steps over the training scenarios in ``order``, ``batch`` at a time; mean cost."""
+    sim, observer = setting.simulator(), setting.observer()
+    policy.train()
+    costs = []
+    for start in range(0, len(order), batch):
+        loss = rollout(sim, observer, policy, scenarios(order[start : start + batch])).cost.mean()
+        optimizer.zero_grad()
+        loss.backward()
+        if config.grad_clip:
+            # An early policy that orders far too much gives huge costs and gradients.
+            nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip)
+        optimizer.step()
+        costs.append(float(loss.detach()))
+    return sum(costs) / len(costs)
 
 
 @dataclass

@@ -175,85 +175,121 @@ def from_config(name: str, config: dict, *, transshipment: bool = False, base: P
     seeds = dict(_get(config, "seeds"))
     test_seeds = dict(_get(config, "test_seeds", default=seeds))
     demand, past = _demand(config, n, seeds, base)
+    nodes = _Nodes()
+    nodes.add_echelons(config, n_ech)
+    warehouses = nodes.add_warehouses(config, n_wh, n_ech)
+    stores = nodes.add_stores(config, problem, n, warehouses, seeds)
+    network = nodes.network(problem, stores, warehouses, transshipment)
+    datasets = _datasets(config, demand)
+    demand_seed = int(seeds.get("demand", 0))
+    seeds_by_split = {"train": demand_seed, "dev": demand_seed + 1, "test": int(test_seeds.get("demand", demand_seed + 2))}
+    return Setting(name, network, demand, datasets, seeds_by_split, past)
 
-    names: list[str] = []
-    holding: list[float] = []
-    underage: list[float] = []
-    src: list[int] = []
-    dst: list[int] = []
-    lead: list[float] = []
-    cost: list[float] = []
 
-    def edge(u: int, v: int, lead_time: float, unit_cost: float = 0.0) -> None:
+class _Nodes:
+    """Locations (echelons, warehouses, stores, in this order) and the edges that feed them."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.holding: list[float] = []
+        self.underage: list[float] = []
+        self.src: list[int] = []
+        self.dst: list[int] = []
+        self.lead: list[float] = []
+        self.cost: list[float] = []
+
+    def node(self, name: str, holding: float, underage: float = 0.0) -> int:
+        self.names.append(name), self.holding.append(holding), self.underage.append(underage)
+        return len(self.names) - 1
+
+    def edge(self, u: int, v: int, lead_time: float, unit_cost: float = 0.0) -> None:
         if lead_time != int(lead_time):
             raise OrlearnError(f"lead times must be whole periods, got {lead_time}")
-        src.append(u), dst.append(v), lead.append(lead_time), cost.append(unit_cost)
+        self.src.append(u), self.dst.append(v), self.lead.append(lead_time), self.cost.append(unit_cost)
 
-    if n_ech:
+    def add_echelons(self, config: dict, n_ech: int) -> None:
+        if not n_ech:
+            return
         ech = _get(config, "echelon_params")
         ech_h = _as_list(_get(ech, "holding_cost"), n_ech, "echelon_params.holding_cost")
         ech_l = _as_list(_get(ech, "lead_time"), n_ech, "echelon_params.lead_time")
         for k in range(n_ech):  # upstream first
-            names.append(f"echelon_{k}"), holding.append(ech_h[k]), underage.append(0.0)
-            edge(SUPPLIER if k == 0 else k - 1, k, ech_l[k])
-    warehouses = list(range(len(names), len(names) + n_wh))
-    if n_wh:
+            self.node(f"echelon_{k}", ech_h[k])
+            self.edge(SUPPLIER if k == 0 else k - 1, k, ech_l[k])
+
+    def add_warehouses(self, config: dict, n_wh: int, n_ech: int) -> list[int]:
+        warehouses = list(range(len(self.names), len(self.names) + n_wh))
+        if not n_wh:
+            return warehouses
         wh = _get(config, "warehouse_params")
         wh_h = _as_list(_get(wh, "holding_cost"), n_wh, "warehouse_params.holding_cost")
         wh_l = _as_list(_get(wh, "lead_time"), n_wh, "warehouse_params.lead_time")
         wh_c = _as_list(wh.get("edge_cost", 0.0), n_wh, "warehouse_params.edge_cost")
         for k, w in enumerate(warehouses):
-            names.append(f"warehouse_{k}"), holding.append(wh_h[k]), underage.append(0.0)
-            edge(w - 1 if n_ech else SUPPLIER, w, wh_l[k], wh_c[k])
-    stores = list(range(len(names), len(names) + n))
-    store_h = _per_store(config, "holding_cost", n, seeds)
-    store_p = _per_store(config, "underage_cost", n, seeds)
+            self.node(f"warehouse_{k}", wh_h[k])
+            self.edge(w - 1 if n_ech else SUPPLIER, w, wh_l[k], wh_c[k])
+        return warehouses
+
+    def add_stores(self, config: dict, problem: dict, n: int, warehouses: list[int], seeds: dict) -> list[int]:
+        n_wh = len(warehouses)
+        stores = list(range(len(self.names), len(self.names) + n))
+        store_h = _per_store(config, "holding_cost", n, seeds)
+        store_p = _per_store(config, "underage_cost", n, seeds)
+        matrix, adjacency = _store_lead_times(config, problem, n, n_wh, seeds)
+        for k, s in enumerate(stores):
+            self.node(f"store_{k}", float(store_h[k]), float(store_p[k]))
+            if not n_wh:
+                self.edge(SUPPLIER, s, matrix[k, 0])
+            for j, w in enumerate(warehouses):
+                if adjacency[j, k] > 0:
+                    self.edge(w, s, matrix[k, j])
+        return stores
+
+    def network(self, problem: dict, stores: list[int], warehouses: list[int], transshipment: bool) -> Network:
+        nodes = len(self.names)
+        return Network(
+            names=tuple(self.names),
+            holding=torch.tensor(self.holding),
+            underage=torch.tensor(self.underage),
+            is_store=torch.tensor([i in stores for i in range(nodes)]),
+            transship=torch.tensor([transshipment and i in warehouses for i in range(nodes)]),
+            edge_src=torch.tensor(self.src, dtype=torch.long),
+            edge_dst=torch.tensor(self.dst, dtype=torch.long),
+            lead_time=torch.tensor(self.lead).long(),
+            edge_cost=torch.tensor(self.cost),
+            lost_sales=bool(problem.get("lost_demand", False)),
+            maximize_profit=bool(problem.get("maximize_profit", False)),
+        )
+
+
+def _store_lead_times(config: dict, problem: dict, n: int, n_wh: int, seeds: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Lead times (stores x warehouses, one column without warehouses) and which warehouse
+    serves which store (warehouses x stores)."""
     lead_spec = _get(config, "store_params", "lead_time")
     if "value" in lead_spec and np.ndim(lead_spec["value"]) == 2:
         matrix = np.asarray(lead_spec["value"], dtype=float)
         adjacency = np.asarray(problem.get("warehouse_store_adjacency", matrix.T > 0), dtype=float)
         if matrix.shape != (n, n_wh) or adjacency.shape != (n_wh, n):
             raise OrlearnError(f"lead-time matrix {matrix.shape} / adjacency {adjacency.shape} do not match {n} stores x {n_wh} warehouses")
-    else:
-        store_l = _per_store(config, "lead_time", n, seeds, integer=True)
-        if len(store_l) != n:
-            raise OrlearnError(f"store lead times have {len(store_l)} values for {n} stores")
-        matrix = np.repeat(store_l[:, None], max(n_wh, 1), axis=1)
-        adjacency = np.ones((max(n_wh, 1), n))
-    for k, s in enumerate(stores):
-        names.append(f"store_{k}"), holding.append(float(store_h[k])), underage.append(float(store_p[k]))
-        if not n_wh:
-            edge(SUPPLIER, s, matrix[k, 0])
-        for j, w in enumerate(warehouses):
-            if adjacency[j, k] > 0:
-                edge(w, s, matrix[k, j])
-    nodes = len(names)
-    network = Network(
-        names=tuple(names),
-        holding=torch.tensor(holding),
-        underage=torch.tensor(underage),
-        is_store=torch.tensor([i in stores for i in range(nodes)]),
-        transship=torch.tensor([transshipment and i in warehouses for i in range(nodes)]),
-        edge_src=torch.tensor(src, dtype=torch.long),
-        edge_dst=torch.tensor(dst, dtype=torch.long),
-        lead_time=torch.tensor(lead).long(),
-        edge_cost=torch.tensor(cost),
-        lost_sales=bool(problem.get("lost_demand", False)),
-        maximize_profit=bool(problem.get("maximize_profit", False)),
-    )
+        return matrix, adjacency
+    store_l = _per_store(config, "lead_time", n, seeds, integer=True)
+    if len(store_l) != n:
+        raise OrlearnError(f"store lead times have {len(store_l)} values for {n} stores")
+    return np.repeat(store_l[:, None], max(n_wh, 1), axis=1), np.ones((max(n_wh, 1), n))
+
+
+def _datasets(config: dict, demand: Demand) -> dict[str, DatasetSpec]:
     datasets = {}
     for split in SPLITS:
         spec = _get(config, "params_by_dataset", split)
         datasets[split] = DatasetSpec(
             int(spec["n_samples"]), int(spec["batch_size"]), int(spec["periods"]), int(spec["ignore_periods"])
         )
-    demand_seed = int(seeds.get("demand", 0))
-    seeds_by_split = {"train": demand_seed, "dev": demand_seed + 1, "test": int(test_seeds.get("demand", demand_seed + 2))}
     if isinstance(demand, RealDemand):
         for split in SPLITS:  # one scenario per product, the windows fixed by the file
             old = datasets[split]
             datasets[split] = DatasetSpec(demand.n_series, min(old.batch_size, demand.n_series), demand.periods(split), old.warmup)
-    return Setting(name, network, demand, datasets, seeds_by_split, past)
+    return datasets
 
 
 def _set(config: dict, dotted: str, value: Any, where: str) -> None:

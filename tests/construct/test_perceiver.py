@@ -109,5 +109,5 @@ def test_trains_and_reloads_as_an_orlearn_policy(tmp_path):
     ck = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
     state = p.initial_state(p.generate(8, 2, 5))
     fresh = build_model(p, {"arch": "perceiver", **TINY})
-    fresh.load_state_dict(ck["model"])
+    fresh.load_state_dict(ck["states"]["model"])
     assert torch.allclose(policy_logits(model, p, state), policy_logits(fresh.eval(), p, state))

@@ -35,7 +35,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -67,13 +67,17 @@ from orlearn.branching.revibranch.rewards import (
 )
 from orlearn.errors import OrlearnError
 from orlearn.solver.executors import TaskError, ray_session, run_tasks
-from orlearn.threads import set_threads
+from orlearn.training import (
+    NumpyRNG,
+    TorchRNG,
+    TrainConfigBase,
+    Trainer,
+    pin_threads,
+    read_checkpoint,
+)
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = "orlearn-revibranch-checkpoint"
-#: Config fields that may change when a run resumes (more rounds).
-_RESUMABLE = {"rounds"}
 #: Smallest subtree (reference trees) a Q error is divided by with ``relative_loss``.
 RELATIVE_FLOOR = 0.01
 #: Added to a reference episode's size before returns are divided by it (nodes, LP iterations).
@@ -81,8 +85,9 @@ REFERENCE_SHIFT = {"nodes": 10.0, "lp": 100.0}
 
 
 @dataclass
-class RLConfig:
-    """ReviBranch hyper-parameters. Time limit in seconds per episode; lr per Adam step.
+class RLConfig(TrainConfigBase):
+    """ReviBranch hyper-parameters. Time limit in seconds per episode; lr per Adam step. A run
+    resumes a checkpoint made with the same settings and instances; ``rounds`` may grow.
 
     ``relative_loss``: divide each decision's Q error by its measured subtree (plus
     ``RELATIVE_FLOOR`` reference trees). With absolute errors the few decisions near the root,
@@ -114,7 +119,8 @@ class RLConfig:
     n_instances: int = 100
     time_limit: float | None = 300.0
     settings: str = "gasse"
-    seed: int = 0
+
+    resumable: ClassVar[frozenset[str]] = frozenset({"rounds"})
 
     def check(self) -> None:
         if min(self.rounds, self.episodes_per_round, self.batch_size, self.n_instances) < 1:
@@ -186,7 +192,7 @@ def initial_network(init: str | Path, config: RLConfig) -> tuple[RevivedQNet, st
 
 
 class Learner:
-    """The DQN state: network, optimiser, buffer, random states, history."""
+    """The DQN state: network, optimiser, buffer, its sampling generator, reference sizes."""
 
     def __init__(self, net: RevivedQNet, config: RLConfig) -> None:
         self.net = net
@@ -197,8 +203,6 @@ class Learner:
         self.buffer = RevivedBuffer(config.capacity)
         self.rng = np.random.default_rng(config.seed)
         self.reference: dict[str, float] = {}  # instance -> |first terminal reward| + shift
-        self.history: dict[str, list[float]] = {}
-        self.round = 0
 
     def add_episodes(self, episodes: list[Episode]) -> dict[str, float]:
         """Add a round's episodes (in task order) to the buffer; returns round statistics."""
@@ -265,53 +269,24 @@ class Learner:
         self.net.eval()
         return float(np.mean(losses))
 
-    def log_round(self, stats: dict[str, float]) -> None:
-        for key, value in stats.items():
-            self.history.setdefault(key, []).append(float(value))
-
-    def state_dict(self, extra: dict[str, Any]) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a resumed run needs to make the same next round (plain values, tensors)."""
         return {
-            "format": CHECKPOINT_FORMAT,
-            "feature_version": FEATURE_VERSION,
-            "path_version": PATH_VERSION,
-            "config": asdict(self.config),
-            "round": self.round,
-            "hyperparameters": self.net.hyperparameters(),
             "net": self.net.state_dict(),
             "normalization": self.net.gnn.normalization(),
             "optimizer": self.optimizer.state_dict(),
-            "rng": _rng_to_plain(self.rng.bit_generator.state),
-            "torch_rng": torch.get_rng_state(),
+            "rng": NumpyRNG(self.rng).state_dict(),
             "buffer": self.buffer.state_dict(),
             "reference": dict(self.reference),
-            "history": {k: list(v) for k, v in self.history.items()},
-            **extra,
         }
 
-    def load_state_dict(self, ck: dict[str, Any]) -> None:
-        self.net.load_state_dict(ck["net"])
-        self.net.gnn.load_normalization(ck["normalization"])
-        self.optimizer.load_state_dict(ck["optimizer"])
-        self.rng.bit_generator.state = _rng_from_plain(ck["rng"])
-        torch.set_rng_state(ck["torch_rng"])
-        self.buffer.load_state_dict(ck["buffer"])
-        self.reference = dict(ck["reference"])
-        self.history = {k: list(v) for k, v in ck["history"].items()}
-        self.round = int(ck["round"])
-
-
-def _rng_to_plain(state: dict[str, Any]) -> dict[str, Any]:
-    # 128-bit PCG64 integers as strings: torch's safe loader only takes plain values.
-    return {
-        "bit_generator": state["bit_generator"],
-        "state": {k: str(v) for k, v in state["state"].items()},
-        "has_uint32": int(state["has_uint32"]),
-        "uinteger": int(state["uinteger"]),
-    }
-
-
-def _rng_from_plain(plain: dict[str, Any]) -> dict[str, Any]:
-    return {**plain, "state": {k: int(v) for k, v in plain["state"].items()}}
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["net"])
+        self.net.gnn.load_normalization(state["normalization"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        NumpyRNG(self.rng).load_state_dict(state["rng"])
+        self.buffer.load_state_dict(state["buffer"])
+        self.reference = dict(state["reference"])
 
 
 def _geomean(values: list[float]) -> float:
@@ -319,36 +294,13 @@ def _geomean(values: list[float]) -> float:
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a training checkpoint; OrlearnError for a foreign or mismatched file."""
-    path = Path(path)
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a bad file; all mean the same here
-        raise OrlearnError(f"{path} is not a readable ReviBranch checkpoint ({type(exc).__name__})") from exc
-    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
+    """Read a ReviBranch training checkpoint (see :mod:`orlearn.training`): the learner's state
+    is under ``states["learner"]``, the network's sizes under ``extra["hyperparameters"]``.
+    OrlearnError for another file."""
+    ck = read_checkpoint(path)
+    if ck.get("unit") != "round" or "learner" not in ck["states"]:
         raise OrlearnError(f"{path} is not a ReviBranch checkpoint")
-    if ck.get("feature_version") != FEATURE_VERSION or ck.get("path_version") != PATH_VERSION:
-        raise OrlearnError(
-            f"{path} was written for feature version {ck.get('feature_version')} / path version "
-            f"{ck.get('path_version')}; this orlearn uses {FEATURE_VERSION} / {PATH_VERSION}: "
-            "delete the checkpoint or train into another output"
-        )
     return ck
-
-
-def _check_resumable(ck: dict[str, Any], config: RLConfig, instances: list[str], path: Path) -> None:
-    # A field the checkpoint predates counts as its default.
-    saved = asdict(RLConfig()) | ck["config"]
-    changed = sorted(
-        k for k in asdict(config) if k not in _RESUMABLE and saved.get(k) != getattr(config, k)
-    )
-    if changed:
-        raise OrlearnError(
-            f"{path} was made with other settings ({', '.join(changed)}): use the same ones to "
-            "resume, or train into another output"
-        )
-    if ck["instances"] != instances:
-        raise OrlearnError(f"{path} was made on other training instances: train into another output")
 
 
 def checkpoint_path(out: str | Path) -> Path:
@@ -396,132 +348,155 @@ def train_revibranch(
     solves in ``<out stem>.evals/results.jsonl`` (so that the best one can be picked, and a
     resumed run does not solve again).
     """
-    from orlearn.curves import save_learning_curves
-    from orlearn.milp.io import resolve_instances
-    from orlearn.progress import progress_bar
-    from orlearn.seeding import seed_everything
-    from orlearn.solver.settings import validate_settings
-
     config = config or RLConfig()
-    config.check()
-    validate_settings(config.settings)
-    out = Path(out)
-    if out.suffix != ".pt":
-        raise OrlearnError(f"the output policy must be a .pt file, got {out}")
-    ckpt = checkpoint_path(out)
+    run = _Run.checked(
+        distributions=list(distributions), init=init, out=Path(out), config=config, jobs=jobs,
+        executor=executor, address=address, episodes_per_worker=episodes_per_worker,
+        instances=[], eval_files=[], eval_every=eval_every,
+    )  # fmt: skip
+    run.instances = _instance_files(distributions, config.n_instances, "train", cache_dir)
+    if evaluate and eval_every:
+        run.eval_files = _instance_files(evaluate, None, "valid", cache_dir)
+    out = run.out
     curves = Path(curves) if curves is not None else out.with_name(out.stem + ".curves.png")
-    t_start = time.perf_counter()
-
-    instances = [
-        str(p.resolve())
-        for p in resolve_instances(distributions, config.n_instances, "train", cache_dir)
-    ]
-    if eval_every < 0:
-        raise OrlearnError(f"eval_every must be >= 0, got {eval_every}")
-    if episodes_per_worker < 1:
-        raise OrlearnError(f"episodes per worker must be >= 1, got {episodes_per_worker}")
-    eval_files = (
-        [str(p.resolve()) for p in resolve_instances(evaluate, None, "valid", cache_dir)]
-        if evaluate and eval_every
-        else []
-    )
-    seed_everything(config.seed)
-    set_threads(None, "small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
+    config.seed_everything()
+    pin_threads("small")  # a small GNN: 1 thread unless ORLEARN_THREADS says otherwise
     net, origin = initial_network(init, config)
     net.eval()
     learner = Learner(net, config)
-    if resume and ckpt.is_file():
-        ck = load_checkpoint(ckpt)
-        _check_resumable(ck, config, instances, ckpt)
-        learner.load_state_dict(ck)
-        origin = ck.get("origin", origin)
-        log.info("resuming ReviBranch training at round %d from %s", learner.round + 1, ckpt)
+    trainer = Trainer(
+        config, total=config.rounds, checkpoint=checkpoint_path(out), unit="round",
+        states={"learner": learner, "torch_rng": TorchRNG()},
+        data={"instances": run.instances, "feature_version": FEATURE_VERSION, "path_version": PATH_VERSION},
+        description="ReviBranch rounds", show_progress=show_progress,
+    )  # fmt: skip
+    trainer.extra = {"origin": origin, "hyperparameters": net.hyperparameters()}
+    if resume:
+        trainer.resume()
+    _fit(trainer, learner, run)
+    metadata = _metadata(trainer, learner, run)
+    save_rl_policy(out, net, metadata)
+    png = trainer.save_curves(
+        curves, ["relative_size", "loss"], title=f"{out.stem}: episode size / reference, Q loss", logy=True
+    )
+    return RLResult(
+        policy=out, checkpoint=trainer.checkpoint, curves=png, history=trainer.history, metadata=metadata
+    )  # fmt: skip
 
-    timeout = None if config.time_limit is None else 2 * config.time_limit + 60
+
+@dataclass
+class _Run:
+    """What one training run works on, besides the learner."""
+
+    distributions: list[str]
+    init: str | Path
+    out: Path
+    config: RLConfig
+    jobs: int
+    executor: str
+    address: str | None
+    episodes_per_worker: int
+    instances: list[str]
+    eval_files: list[str]
+    eval_every: int
+    started: float = field(default_factory=time.perf_counter)
+
+    @classmethod
+    def checked(cls, **fields: Any) -> _Run:
+        """The run, after checking its settings (OrlearnError for a bad one)."""
+        from orlearn.solver.settings import validate_settings
+
+        run = cls(**fields)
+        run.config.check()
+        validate_settings(run.config.settings)
+        if run.out.suffix != ".pt":
+            raise OrlearnError(f"the output policy must be a .pt file, got {run.out}")
+        if run.eval_every < 0:
+            raise OrlearnError(f"eval_every must be >= 0, got {run.eval_every}")
+        if run.episodes_per_worker < 1:
+            raise OrlearnError(f"episodes per worker must be >= 1, got {run.episodes_per_worker}")
+        return run
+
+
+def _instance_files(names: list[str], count: int | None, split: str, cache_dir: str | Path | None) -> list[str]:
+    from orlearn.milp.io import resolve_instances
+
+    return [str(p.resolve()) for p in resolve_instances(names, count, split, cache_dir)]
+
+
+def _fit(trainer: Trainer, learner: Learner, run: _Run) -> None:
+    """The rounds: act with the current network, add the episodes, update, evaluate."""
+    config = learner.config
     # On Ray the rounds share one connection (a local Ray starts once), and every task carries
     # the current weights and its instance as bytes: workers on other machines need no shared
     # file system. Episodes come back as the same records as from local workers.
-    session = ray_session(jobs, address) if executor == "ray" else contextlib.nullcontext()
-    with session, progress_bar("ReviBranch rounds", config.rounds, disable=not show_progress) as advance:
-        advance(learner.round)
-        while learner.round < config.rounds:
-            r = learner.round
+    session = ray_session(run.jobs, run.address) if run.executor == "ray" else contextlib.nullcontext()
+    with session:
+        for rounds_done in trainer.steps():
+            r = rounds_done - 1
             # The episode workers load the current network from ``out``; a killed run leaves a
             # valid policy there.
-            save_rl_policy(out, net, _metadata(learner, origin, distributions, instances, t_start))
-            tasks = _round_tasks(learner, instances, out, r)
-            if executor == "ray":
-                tasks = [t.shipped() for t in tasks]
-            episodes = []
-            for task, result in run_tasks(
-                run_episode, tasks, jobs=jobs, executor=executor, address=address,
-                timeout=timeout, preload=("orlearn.branching.revibranch.episode",),
-                tasks_per_worker=episodes_per_worker,
-            ):  # fmt: skip
-                if isinstance(result, TaskError):
-                    episodes.append(failed_episode(task, result.kind, result.message))
-                else:
-                    episodes.append(result)
-            stats = learner.add_episodes(episodes)
+            save_rl_policy(run.out, learner.net, _metadata(trainer, learner, run))
+            stats = learner.add_episodes(_play_round(_round_tasks(learner, run.instances, run.out, r), run))
             stats["loss"] = learner.update(config.updates_per_round)
             stats["epsilon"] = config.epsilon(r)
-            learner.round += 1
-            if eval_files and (learner.round % eval_every == 0 or learner.round == config.rounds):
-                stats.update(
-                    _evaluate(net, init, out, learner.round, eval_files, config, jobs, executor, address)
-                )  # fmt: skip
-            learner.log_round(stats)
-            _save_checkpoint(ckpt, learner.state_dict({"instances": instances, "origin": origin}))
-            advance(
-                status=f"nodes {stats.get('nodes', float('nan')):.0f} "
+            if run.eval_files and (rounds_done % run.eval_every == 0 or rounds_done == config.rounds):
+                stats.update(_evaluate(learner.net, run, rounds_done))
+            trainer.log(stats)
+            trainer.status = (
+                f"nodes {stats.get('nodes', float('nan')):.0f} "
                 f"loss {stats['loss']:.4f} failed {int(stats['failed'])}"
             )
 
-    metadata = _metadata(learner, origin, distributions, instances, t_start)
-    save_rl_policy(out, net, metadata)
-    png = save_learning_curves(
-        curves,
-        {k: learner.history[k] for k in ("relative_size", "loss") if k in learner.history},
-        xlabel="round",
-        title=f"{out.stem}: episode size / reference, Q loss",
-        logy=True,
-    )
-    return RLResult(policy=out, checkpoint=ckpt, curves=png, history=learner.history, metadata=metadata)
+
+def _play_round(tasks: list[EpisodeTask], run: _Run) -> list[Episode]:
+    """The round's episodes (a crashed or timed-out one as a failed episode)."""
+    config = run.config
+    timeout = None if config.time_limit is None else 2 * config.time_limit + 60
+    if run.executor == "ray":
+        tasks = [t.shipped() for t in tasks]
+    episodes = []
+    for task, result in run_tasks(
+        run_episode, tasks, jobs=run.jobs, executor=run.executor, address=run.address,
+        timeout=timeout, preload=("orlearn.branching.revibranch.episode",),
+        tasks_per_worker=run.episodes_per_worker,
+    ):  # fmt: skip
+        if isinstance(result, TaskError):
+            episodes.append(failed_episode(task, result.kind, result.message))
+        else:
+            episodes.append(result)
+    return episodes
 
 
-def _metadata(
-    learner: Learner, origin: str, distributions: list[str], instances: list[str], t_start: float
-) -> dict[str, Any]:
-    history = learner.history
+def _metadata(trainer: Trainer, learner: Learner, run: _Run) -> dict[str, Any]:
+    history = trainer.history
     return {
-        "origin": origin,
-        "distributions": list(distributions),
-        "instances": len(instances),
-        "rounds": learner.round,
+        "origin": trainer.extra["origin"],
+        "distributions": list(run.distributions),
+        "instances": len(run.instances),
+        "rounds": trainer.step,
         "episodes": int(sum(history.get("complete", [])) + sum(history.get("failed", []))),
         "failed_episodes": int(sum(history.get("failed", []))),
         "decisions_in_buffer": len(learner.buffer),
         "config": asdict(learner.config),
-        "train_seconds_this_run": round(time.perf_counter() - t_start, 1),
+        "train_seconds_this_run": round(time.perf_counter() - run.started, 1),
     }
 
 
-def _evaluate(
-    net: RevivedQNet, init: str | Path, out: Path, round_number: int, files: list[str],
-    config: RLConfig, jobs: int, executor: str, address: str | None,
-) -> dict[str, float]:  # fmt: skip
-    """Greedy solves of ``files`` by the current network and by ``init``: the ratios."""
+def _evaluate(net: RevivedQNet, run: _Run, round_number: int) -> dict[str, float]:
+    """Greedy solves of the evaluation files by the current network and by ``init``: the ratios."""
     from orlearn.branching.loader import resolve_policy_path
     from orlearn.branching.plugin import solve_batch
     from orlearn.solver.metrics import shifted_geometric_mean
 
-    folder = out.with_name(out.stem + ".evals")
+    config, files = run.config, run.eval_files
+    folder = run.out.with_name(run.out.stem + ".evals")
     folder.mkdir(parents=True, exist_ok=True)
     snapshot = save_rl_policy(folder / f"round{round_number}.pt", net, {"round": round_number})
-    rules = [str(resolve_policy_path(init)), str(snapshot)]
+    rules = [str(resolve_policy_path(run.init)), str(snapshot)]
     results = solve_batch(
         files, rules, settings=config.settings, seeds=[config.seed], time_limit=config.time_limit,
-        jobs=jobs, executor=executor, address=address, output=folder / "results.jsonl",
+        jobs=run.jobs, executor=run.executor, address=run.address, output=folder / "results.jsonl",
         progress=False,
     )  # fmt: skip
     # Results come in task order: instance by instance, the rules in order within each.
@@ -550,11 +525,3 @@ def _round_tasks(learner: Learner, instances: list[str], acting: Path, r: int) -
         )
         for i, j in enumerate(picks)
     ]  # fmt: skip
-
-
-def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)  # a kill never leaves a half-written checkpoint
-
-
