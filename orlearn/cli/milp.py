@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from orlearn.cli.common import verb_group
 
 if TYPE_CHECKING:
-    from orlearn.milp.tasks import Comparison
+    from orlearn.solver.tasks import Comparison
 
 GENERATE_EPILOG = """\
 Writes <OUT>/<domain>_<size>_<split>_<index>.mps.gz plus <OUT>/manifest.json (file, distribution,
@@ -165,11 +165,12 @@ def add_solve_arguments(p: argparse.ArgumentParser) -> None:
 
 def check_solve_arguments(args: argparse.Namespace) -> None:
     """Check rules, settings, params and limits before any instance is generated or solved."""
-    from orlearn.milp.tasks import check_solve_options
+    from orlearn.branching.plugin import plugin_for
+    from orlearn.solver.tasks import check_solve_options
 
     check_solve_options(
         args.branching, settings=args.settings, params=args.param, time_limit=args.time_limit,
-        jobs=args.jobs, threads=args.threads, n=getattr(args, "n", None),
+        jobs=args.jobs, threads=args.threads, n=getattr(args, "n", None), resolve=plugin_for,
     )  # fmt: skip
 
 
@@ -204,7 +205,7 @@ def run_hardness(args: argparse.Namespace) -> int:
 
     from orlearn.milp.hardness import Thresholds
     from orlearn.milp.io import resolve_instances
-    from orlearn.milp.tasks import check_hardness_options, label_hardness, write_hardness_csv
+    from orlearn.solver.tasks import check_hardness_options, label_hardness, write_hardness_csv
 
     thresholds = Thresholds(args.time_scale)
     check_hardness_options(args.time_limit, args.n)
@@ -248,14 +249,15 @@ def run_solve(args: argparse.Namespace) -> int:
 
 def run_comparison(args: argparse.Namespace, instances: list[Path], title: str) -> int:
     """Solve, print the comparison table, return the exit code (shared with `demo`)."""
-    from orlearn.milp.tasks import compare_rules
+    from orlearn.branching.plugin import plugin_for
+    from orlearn.solver.tasks import compare_rules
 
     comparison = compare_rules(
         instances, args.branching, settings=args.settings, params=args.param,
         seeds=args.seed or [0], time_limit=args.time_limit, jobs=args.jobs,
         executor=args.executor, address=args.address, output=args.output,
         retry_errors=args.retry_errors, threads=args.threads, progress=not args.quiet,
-        markdown=args.markdown, profile=args.profile,
+        markdown=args.markdown, profile=args.profile, resolve=plugin_for,
     )  # fmt: skip
     print_comparison(args, comparison, title)
     if args.profile and comparison.profile is None:
@@ -280,8 +282,8 @@ def print_comparison(args: argparse.Namespace, comparison: Comparison, title: st
 
 
 def report_errors(results: list) -> int:
-    """Print the first errors on stderr; return the exit code of :func:`orlearn.milp.tasks.exit_code`."""
-    from orlearn.milp.tasks import error_lines, exit_code
+    """Print the first errors on stderr; return the exit code of :func:`orlearn.solver.tasks.exit_code`."""
+    from orlearn.solver.tasks import error_lines, exit_code
 
     for line in error_lines(results):
         print(f"orlearn: {line}", file=sys.stderr)
