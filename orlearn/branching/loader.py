@@ -100,13 +100,13 @@ def _load_file(path: Path) -> BranchingPolicy | RLBranchingPolicy:
     from orlearn.policy_file import FORMAT, read_torch_file
 
     payload = read_torch_file(
-        path, "policy file: expected an orlearn policy or an rl2branch GCNN state dict (il.pkl)"
+        path, "policy file: expected an orlearn policy or an rl2branch GCNN state dict (il.pkl, mdp.pkl, tmdp+*.pkl)"
     )
     if is_rl2branch_state_dict(payload):
         return load_rl2branch_policy(path, payload)
     if not (isinstance(payload, dict) and payload.get("format") == FORMAT):
         raise PolicyFileError(
-            f"{path} is neither an orlearn policy file nor an rl2branch GCNN state dict (il.pkl)"
+            f"{path} is neither an orlearn policy file nor an rl2branch GCNN state dict (il.pkl, mdp.pkl, tmdp+*.pkl)"
         )
     if payload.get("kind") == RL_KIND:  # trained by `orlearn branching train-rl`
         return rl_policy(path, payload)
