@@ -50,28 +50,10 @@ def solve(
     called as each instance ``i`` is done. Torch runs on ``threads`` threads during the call
     (default: ORLEARN_THREADS, else OMP_NUM_THREADS, else the idle physical cores, at most 4;
     see :mod:`orlearn.threads`) and gets its own setting back afterwards."""
-    from orlearn.threads import torch_threads
-
-    with torch_threads(threads, "batched"):
-        return _solve(problem, instances, policy=policy, beam=beam, knn=knn,
-                      batch_size=batch_size, on_result=on_result)
-
-
-def _solve(
-    problem: str,
-    instances: Sequence[Any],
-    *,
-    policy: str | Path | None = None,
-    beam: int = 1,
-    knn: int | None = None,
-    batch_size: int = 64,
-    on_result: Callable[[int, Any], None] | None = None,
-) -> list[Any]:
-    """:func:`solve` on torch's current threads."""
-    from orlearn.construct.decode import solve as decode
     from orlearn.construct.model import load_model
     from orlearn.construct.problems import get_problem
     from orlearn.errors import OrlearnError
+    from orlearn.threads import torch_threads
 
     if beam < 1:
         raise OrlearnError("beam width must be at least 1")
@@ -79,6 +61,24 @@ def _solve(
         raise OrlearnError("knn must be at least 1")
     prob = get_problem(problem)
     model, meta = load_model(str(policy or default_policy(problem)), prob)
+    with torch_threads(threads, "batched"):
+        return _decode_by_size(prob, model, meta, instances, beam, knn, batch_size, on_result)
+
+
+def _decode_by_size(
+    prob: Any,
+    model: Any,
+    meta: dict[str, Any],
+    instances: Sequence[Any],
+    beam: int,
+    knn: int | None,
+    batch_size: int,
+    on_result: Callable[[int, Any], None] | None,
+) -> list[Any]:
+    """Decode the instances up to twice the training size, then the larger ones (with the
+    k-NN restriction that suits the model, unless ``knn`` says otherwise)."""
+    from orlearn.construct.decode import solve as decode
+
     results: list[Any] = [None] * len(instances)
     config = meta.get("config", {})
     trained_n = int(config.get("n", 100))
