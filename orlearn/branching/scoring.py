@@ -38,7 +38,7 @@ Chunk = tuple[torch.Tensor, torch.Tensor, torch.Tensor, int, int, torch.Tensor, 
 
 
 def message_bags(
-    targets: np.ndarray, sources: np.ndarray, coef: torch.Tensor, segments: np.ndarray,
+    targets: np.ndarray, sources: np.ndarray, coef: np.ndarray, segments: np.ndarray,
     source_row: int, weight_row: int,
 ) -> list[Chunk]:  # fmt: skip
     """The embedding_bag inputs of one convolution's messages, over edges sorted by target.
@@ -50,26 +50,42 @@ def message_bags(
     each (at least one target): (indices, weights, bag offsets, first target, end target,
     offsets of the targets' runs in the chunk, arange of the chunk's edges).
     """
-    n_targets = segments.shape[0] - 1
-    t_all = torch.from_numpy(np.ascontiguousarray(targets, dtype=np.int64))
-    s_all = torch.from_numpy(np.ascontiguousarray(sources, dtype=np.int64)) + source_row
+    n_edges, n_targets = int(segments[-1]), segments.shape[0] - 1
+    idx = np.empty((n_edges, 3), dtype=np.int64)
+    idx[:, 0] = targets
+    np.add(sources, source_row, out=idx[:, 1])
+    idx[:, 2] = weight_row
+    psw = np.ones((n_edges, 3), dtype=np.float32)
+    psw[:, 2] = coef
+    idx_t, psw_t = torch.from_numpy(idx).view(-1), torch.from_numpy(psw).view(-1)
+    # Chunk boundaries: as many whole targets as fit in CHUNK_EDGES edges (at least one).
+    bounds = [0]
+    while bounds[-1] < n_targets:
+        t0 = bounds[-1]
+        t1 = int(np.searchsorted(segments, segments[t0] + CHUNK_EDGES, side="right")) - 1
+        bounds.append(min(max(t1, t0 + 1), n_targets))
+    longest = max(
+        (int(segments[t1] - segments[t0]) for t0, t1 in zip(bounds, bounds[1:])), default=0
+    )
+    offsets_all = torch.arange(0, 3 * longest, 3, dtype=torch.int64)
+    arange_all = torch.arange(longest, dtype=torch.int64)
     chunks: list[Chunk] = []
-    t0 = 0
-    while t0 < n_targets:
-        start = int(segments[t0])
-        t1 = int(np.searchsorted(segments, start + CHUNK_EDGES, side="right")) - 1
-        t1 = min(max(t1, t0 + 1), n_targets)
-        stop = int(segments[t1])
+    for t0, t1 in zip(bounds, bounds[1:]):
+        start, stop = int(segments[t0]), int(segments[t1])
         n = stop - start
         if n > 0:
-            w_idx = torch.full((n,), weight_row, dtype=torch.int64)
-            idx = torch.stack([t_all[start:stop], s_all[start:stop], w_idx], 1).reshape(-1)
-            ones = torch.ones(n, dtype=coef.dtype)
-            psw = torch.stack([ones, ones, coef[start:stop]], 1).reshape(-1)
-            offsets = torch.arange(0, 3 * n, 3, dtype=torch.int64)
             seg = torch.from_numpy(segments[t0:t1] - start)
-            chunks.append((idx, psw, offsets, t0, t1, seg, torch.arange(n)))
-        t0 = t1
+            chunks.append(
+                (
+                    idx_t[3 * start : 3 * stop],
+                    psw_t[3 * start : 3 * stop],
+                    offsets_all[:n],
+                    t0,
+                    t1,
+                    seg,
+                    arange_all[:n],
+                )
+            )
     return chunks
 
 
@@ -90,6 +106,17 @@ def message_sums(chunks: list[Chunk], table: torch.Tensor, n_targets: int) -> to
 FULL_PASS_SHARE = 0.8
 
 
+def _table(conv: Any, target: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """[left(target); right(source); edge weight], written in place (the Linears' own addmm and
+    mm, so the same values as calling them)."""
+    n_t, n_s = target.shape[0], source.shape[0]
+    table = target.new_empty((n_t + n_s + 1, conv.left.weight.shape[0]))
+    torch.addmm(conv.left.bias, target, conv.left.weight.t(), out=table[:n_t])
+    torch.mm(source, conv.right.weight.t(), out=table[n_t : n_t + n_s])
+    table[n_t + n_s] = conv.edge.weight[:, 0]
+    return table
+
+
 class _EdgeCache:
     """What a scorer keeps per edge list (static while the LP rows stay the same)."""
 
@@ -107,7 +134,8 @@ class _EdgeCache:
         # The fast path needs edges sorted by row (both observation functions list them so) and
         # a column index per graph column.
         self.usable = bool(
-            n_edges > 0 and row_deg.shape[0] == n_cons and np.all(rows[1:] >= rows[:-1])
+            n_edges > 0 and edge_features.shape[1:] == (1,) and row_deg.shape[0] == n_cons
+            and np.all(rows[1:] >= rows[:-1])
             and int(cols.min()) >= 0 and int(cols.max()) < n_vars
         )  # fmt: skip
         if not self.usable:
@@ -117,14 +145,14 @@ class _EdgeCache:
         self.row_degree = torch.from_numpy(row_deg).to(e.dtype).unsqueeze(-1)
         # First convolution (variables -> rows), table [left(c); right(v); edge weight].
         self.first = message_bags(
-            rows, cols, e[:, 0], np.concatenate([[0], np.cumsum(row_deg)]), source_row=n_cons,
+            rows, cols, e[:, 0].numpy(), np.concatenate([[0], np.cumsum(row_deg)]), source_row=n_cons,
             weight_row=n_cons + n_vars,
         )  # fmt: skip
         # Edges grouped by column, each column's edges in edge order (a stable sort).
         order = np.argsort(cols, kind="stable")
         self.col_ptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=n_vars))])
         self.col_rows = rows[order]
-        self.col_e = e[torch.from_numpy(order), 0]
+        self.col_e = e[:, 0].numpy()[order]
 
     def matches(
         self, edge_index: np.ndarray, edge_features: np.ndarray, n_cons: int, n_vars: int
@@ -147,6 +175,8 @@ class NodeScorer:
     def __init__(self, gnn: Any) -> None:
         self.gnn = gnn
         self._cache: _EdgeCache | None = None
+        #: False: always the model's own pass (the reference of scripts/ab_branching_node.py).
+        self.fast = True
         self.fast_calls = 0
         self.reference_calls = 0
 
@@ -165,7 +195,7 @@ class NodeScorer:
         """Logits of ``candidates`` (graph columns), as ``gnn(data, candidates)``."""
         n_c, n_v = int(x_c.shape[0]), int(x_v.shape[0])
         cache = None
-        if not torch.is_grad_enabled() and candidates.shape[0] > 0:
+        if self.fast and not torch.is_grad_enabled() and candidates.shape[0] > 0:
             cache = self._edges(edge_index, edge_features, n_c, n_v)
             if not cache.usable:
                 cache = None
@@ -191,8 +221,7 @@ class NodeScorer:
         v = gnn.embed_v(gnn.norm_v(x_v))
         # Variables -> rows over every edge.
         conv = gnn.conv_v_to_c
-        table = torch.cat([conv.left(c), conv.right(v), conv.edge.weight.t()])
-        summed = message_sums(cache.first, table, n_c)
+        summed = message_sums(cache.first, _table(conv, c, v), n_c)
         agg = conv.final(summed) + (cache.row_degree - 1.0) * conv.final.bias
         c = conv.out(torch.cat([conv.post(agg), c], dim=-1))
         # Rows -> candidates over the candidates' edges only.
@@ -201,10 +230,9 @@ class NodeScorer:
         n_k = cands.shape[0]
         bags = message_bags(
             np.repeat(np.arange(n_k, dtype=np.int64), lens), cache.col_rows[pos],
-            cache.col_e[torch.from_numpy(pos)], seg, source_row=n_k, weight_row=n_k + n_c,
+            cache.col_e[pos], seg, source_row=n_k, weight_row=n_k + n_c,
         )  # fmt: skip
-        table = torch.cat([conv.left(v_cand), conv.right(c), conv.edge.weight.t()])
-        summed = message_sums(bags, table, n_k)
+        summed = message_sums(bags, _table(conv, v_cand, c), n_k)
         degree = torch.from_numpy(lens).to(summed.dtype).unsqueeze(-1)
         agg = conv.final(summed) + (degree - 1.0) * conv.final.bias
         out = conv.out(torch.cat([conv.post(agg), v_cand], dim=-1))
