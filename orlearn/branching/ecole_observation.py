@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from orlearn.branching.observation import Observation, branching_candidates, reuse_column_lists
+from orlearn.branching.observation import Observation, branching_candidates
 
 VAR_FEATURES = (
     "objective",
@@ -90,14 +90,10 @@ class NodeBipartite:
 
     def __init__(self, normalize_edges: bool = False) -> None:
         self.normalize_edges = normalize_edges
-        #: Reuse PySCIPOpt's column lists between nodes (see
-        #: :func:`~orlearn.branching.observation.reuse_column_lists`); False: fresh ones.
-        self.fast = True
         self.before_reset(None)
 
     def before_reset(self, model: Any) -> None:
         """Forget everything cached from a previous solve."""
-        self._prev_cols: list[list[Any]] | None = None
         self._row_key: tuple[int, ...] | None = None
         self._prev_edges: list[list[float]] | None = None
         self._edge_index: np.ndarray | None = None
@@ -127,14 +123,9 @@ class NodeBipartite:
         rows = model.getLPRowsData()
         key = tuple(hash(row) for row in rows)  # the SCIP_ROW pointers
         reuse = key == self._row_key and self._prev_edges is not None
-        prev_cols = reuse_column_lists(model, self._prev_cols) if self.fast else None
         col, edges, row, _ = model.getBipartiteGraphRepresentation(
-            prev_col_features=prev_cols,
-            prev_edge_features=self._prev_edges if reuse else None,
-            suppress_warnings=True,
+            prev_edge_features=self._prev_edges if reuse else None, suppress_warnings=True
         )
-        if self.fast:
-            self._prev_cols = col
         c = np.array(col, dtype=np.float64)  # None (no incumbent yet) becomes NaN, as in Ecole
         obj = c[:, _COL["obj_coef"]]
         obj_norm = float(np.sqrt(np.dot(obj, obj)))

@@ -123,33 +123,6 @@ def branching_candidates(model: Any) -> tuple[list[Any], np.ndarray]:
     return cand_vars, candidates
 
 
-# PySCIPOpt's column features that its reuse path only ever sets to 1 (has_lb, has_ub, the
-# at-bound flags, the basis one-hot) or overwrites (LP value, fractionality, reduced cost):
-# positions 5..15, cleared before each reuse.
-_STALE = slice(_SCIP_COL["has_lb"], _SCIP_COL["basis_zero"] + 1)
-_ZEROS = [0] * (_STALE.stop - _STALE.start)
-
-
-def reuse_column_lists(model: Any, prev: list[list[Any]] | None) -> list[list[Any]] | None:
-    """``prev`` (the column lists of this solve's previous ``getBipartiteGraphRepresentation``
-    call) ready to be passed back as ``prev_col_features``, or None to have them rebuilt.
-
-    Passed back, PySCIPOpt keeps their static part (type one-hot, objective) and rewrites the
-    rest: ~0.3 ms less per node on a 1,000-column LP than fresh lists (no 1,000 new lists to
-    build and free). Its reuse path only sets flags, never clears them, so positions 5..15 are
-    cleared first. Reused while the LP has as many columns: the columns of a MILP's variables
-    stay in the LP, in their positions, for the whole solve (a pricer would break that; so
-    would a change in count, which is checked, and PySCIPOpt's own check of it fails on a
-    mismatch).
-    """
-    if prev is None or len(prev) != model.getNLPCols() or not prev:
-        return None
-    zeros, stale = _ZEROS, _STALE
-    for features in prev:
-        features[stale] = zeros
-    return prev
-
-
 class ObservationFunction(Protocol):
     """What a branching rule asks of a feature set (Ecole's observation-function shape).
 
@@ -171,14 +144,10 @@ class ObservationBuilder:
     name = "orlearn"
 
     def __init__(self) -> None:
-        #: Reuse PySCIPOpt's column lists between nodes (:func:`reuse_column_lists`); False:
-        #: fresh lists at every node (the reference of scripts/ab_branching_node.py).
-        self.fast = True
         self.before_reset(None)
 
     def before_reset(self, model: Any) -> None:
-        """Forget the edges and column lists cached from a previous solve."""
-        self._prev_cols: list[list[Any]] | None = None
+        """Forget the edges cached from a previous solve."""
         self._row_key: tuple[int, ...] | None = None
         self._prev_edges: list[list[float]] | None = None
         self._edge_index: np.ndarray | None = None
@@ -206,14 +175,9 @@ class ObservationBuilder:
         rows = model.getLPRowsData()
         key = tuple(hash(row) for row in rows)  # the SCIP_ROW pointers
         reuse = key == self._row_key and self._prev_edges is not None
-        prev_cols = reuse_column_lists(model, self._prev_cols) if self.fast else None
         col, edges, row, _ = model.getBipartiteGraphRepresentation(
-            prev_col_features=prev_cols,
-            prev_edge_features=self._prev_edges if reuse else None,
-            suppress_warnings=True,
+            prev_edge_features=self._prev_edges if reuse else None, suppress_warnings=True
         )
-        if self.fast:
-            self._prev_cols = col
         col_a = np.array(col, dtype=np.float64)  # None (no incumbent yet) becomes NaN
         if not reuse:
             self._set_static(model, rows, key, edges)

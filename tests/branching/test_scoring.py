@@ -1,5 +1,4 @@
-"""The fast paths compute what the reference paths compute: the node scorer (random graphs and
-real solves) and the observation functions' reused column lists."""
+"""The fast node scorer computes the model's own logits: random graphs and real solves."""
 
 import os
 from pathlib import Path
@@ -147,32 +146,3 @@ def test_in_a_solve_both_paths_score_alike(spec, tiny):
     for fast, ref in pairs:
         torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-5)
         assert int(fast.argmax()) == int(ref.argmax())
-
-
-@pytest.mark.parametrize("kind", ["orlearn", "ecole"])
-def test_reused_column_lists_give_the_fresh_observation(kind, tiny):
-    """At every branching node of a solve (bounds, basis statuses and the incumbent change from
-    node to node), the observation with PySCIPOpt's column lists reused equals the one built
-    from fresh lists, feature for feature."""
-    from orlearn.branching.ecole_observation import NodeBipartite
-    from orlearn.branching.observation import ObservationBuilder
-
-    make = NodeBipartite if kind == "ecole" else ObservationBuilder
-    fast, reference = make(), make()
-    reference.fast = False
-    model = tiny.configure(tiny.setcover(2))
-    x = model.getVars()
-    s = model.addVar("s", vtype="C", lb=0.0, ub=10.0, obj=1.0)  # a continuous column
-    model.addCons(s - x[0] - x[1] >= -0.5, name="with_s")
-    model.setParam("branching/random/priority", 10**6)  # many nodes, bounds all over the tree
-    model.setParam("limits/nodes", 40)
-    spy = tiny.spy_on(model, lambda m: (fast.extract(m), reference.extract(m)))
-    model.optimize()
-    assert not spy.errors, spy.errors
-    assert len(spy.records) >= 15
-    assert fast._prev_cols is not None and reference._prev_cols is None
-    for a, b in spy.records:
-        np.testing.assert_array_equal(a.var_features, b.var_features)
-        np.testing.assert_array_equal(a.cons_features, b.cons_features)
-        np.testing.assert_array_equal(a.edge_index, b.edge_index)
-        np.testing.assert_array_equal(a.candidates, b.candidates)
