@@ -1,17 +1,22 @@
 """Paired A/B of a learned rule's per-node cost inside a solve: reference against fast path.
 
     .venv/bin/python scripts/ab_branching_node.py [--dist setcover/small] [-n 3] [--nodes 60]
-        [--policy gnn] [--repeats 2]
+        [--policy gnn]
 
-Solves each of ``n`` test instances of the distribution (gasse settings, a node limit) with
-the learned rule once per variant and repeat, the variants alternating (A B A B ...) so that
-the machine's load drifts alike over both: A is the reference (the model's own forward pass,
-:meth:`BranchingPolicy.reference_scores`, and the observation function's reference extraction),
-B the fast path (:class:`~orlearn.branching.scoring.NodeScorer`, the observation's cached
-static parts). Prints per variant the median CPU milliseconds (this process's clock) per learned
-node of the observation and of the inference (first call of each solve excluded), the ratio
-B / A, and checks that both variants branch on the same variables at the same nodes (same
-trees) and that the logits agree (largest absolute difference over all nodes).
+Solves ``n`` test instances of the distribution (gasse settings, a node limit) with the learned
+rule. At every learned node both variants run on the same node, in alternating order (A first
+at even nodes, B first at odd ones), so that load and cache state fall alike on both:
+
+* A, the reference: fresh PySCIPOpt column lists (``fast = False`` on the observation function)
+  and the model's own forward pass (``policy.reference_scores``);
+* B, the fast path: reused column lists and :class:`~orlearn.branching.scoring.NodeScorer`
+  (``policy.scores``), which the rule branches on.
+
+Prints, per variant, the median CPU milliseconds (this process's clock) of the observation and
+of the inference per learned node, over the nodes where the variant ran first (cold caches, as
+in a solve) and over all nodes, the ratios B / A, and checks at every node that both
+observations are equal and that both variants pick the same candidate (largest logit difference
+printed). ``--split`` adds where the fast path's time goes (the B-first nodes' medians per step).
 """
 
 from __future__ import annotations
@@ -19,108 +24,133 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-
-
-def solve_once(path, policy, nodes: int, fast: bool) -> dict:
-    """One solve of ``path`` with ``policy`` (a fresh one: nothing cached), timed per node."""
-    from orlearn.branching.plugin import attach_branching
-    from orlearn.milp.io import read_model
-    from orlearn.solver.settings import SETTINGS
-
-    model = read_model(path)
-    model.hideOutput()
-    for key, value in SETTINGS["gasse"].items():
-        model.setParam(key, value)
-    model.setParam("limits/nodes", nodes)
-    rule = attach_branching(model, policy)
-    builder, pol = rule.builder, rule.policy
-    if hasattr(builder, "fast"):
-        builder.fast = fast
-    extract = builder.extract
-    score = pol.scores if fast else pol.reference_scores
-    rec: dict = {"observation": [], "inference": [], "choices": [], "logits": []}
-
-    def timed_extract(m, extract=extract):
-        c = time.process_time()
-        obs = extract(m)
-        rec["observation"].append(time.process_time() - c)
-        return obs
-
-    def timed_score(obs, score=score):
-        c = time.process_time()
-        out = score(obs)
-        rec["inference"].append(time.process_time() - c)
-        rec["choices"].append(
-            (model.getCurrentNode().getNumber(), obs.candidate_vars[int(out.argmax())].name)
-        )
-        rec["logits"].append(out.clone())
-        return out
-
-    builder.extract = timed_extract
-    pol.scores = timed_score
-    try:
-        model.optimize()
-    finally:
-        del pol.scores
-        builder.extract = extract
-    rec["nodes"] = model.getNNodes()
-    rec["fast_calls"] = pol.scorer.fast_calls
-    return rec
+from collections import defaultdict
 
 
 def main() -> None:
+    import numpy as np
     import torch
 
     from orlearn.branching.loader import load_branching_policy
-    from orlearn.milp.io import resolve_instances
+    from orlearn.branching.plugin import attach_branching
+    from orlearn.milp.io import read_model, resolve_instances
+    from orlearn.solver.settings import SETTINGS
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dist", default="setcover/small")
     ap.add_argument("-n", type=int, default=3, help="test instances")
     ap.add_argument("--nodes", type=int, default=60, help="node limit per solve")
     ap.add_argument("--policy", default="gnn")
-    ap.add_argument("--repeats", type=int, default=2, help="solves per instance and variant")
+    ap.add_argument("--split", action="store_true", help="time the fast path's steps")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
-    times = {v: {"observation": [], "inference": []} for v in ("A", "B")}
-    max_diff, decisions, same, fast_calls = 0.0, 0, True, 0
-    for path in resolve_instances([args.dist], n=args.n, split="test"):
-        runs: dict[str, list[dict]] = {"A": [], "B": []}
-        for _ in range(args.repeats):
-            for variant in ("A", "B"):
-                policy = load_branching_policy(args.policy)  # fresh: no cache from another solve
-                rec = solve_once(path, policy, args.nodes, variant == "B")
-                runs[variant].append(rec)
-                for part in ("observation", "inference"):
-                    times[variant][part] += rec[part][1:]
-        a, b = runs["A"][0], runs["B"][0]
-        same &= all(r["choices"] == a["choices"] for r in runs["A"] + runs["B"])
-        decisions += len(a["choices"])
-        fast_calls += b["fast_calls"]
-        for la, lb in zip(a["logits"], b["logits"]):
-            max_diff = max(max_diff, float((la - lb).abs().max()))
-        print(
-            f"{path.name}: {a['nodes']} nodes, {len(a['choices'])} learned decisions, "
-            f"same choices in every solve: {all(r['choices'] == a['choices'] for r in runs['A'] + runs['B'])}"
-        )
-    med = {
-        v: {p: 1e3 * statistics.median(t) for p, t in parts.items()} for v, parts in times.items()
+    # times[variant][part][first?] -> CPU seconds per node
+    times: dict = {
+        v: {p: {True: [], False: []} for p in ("observation", "inference")} for v in "AB"
     }
-    print(
-        f"policy {args.policy}, {args.dist}, {decisions} learned decisions per variant and repeat"
-    )
-    print("variant        observation  inference  total   (CPU ms per learned node, medians)")
+    split: dict[str, list[float]] = defaultdict(list)
+    nodes, same, feature_diff, logit_diff, fast_calls = 0, 0, 0.0, 0.0, 0
+    for path in resolve_instances([args.dist], n=args.n, split="test"):
+        model = read_model(path)
+        model.hideOutput()
+        for key, value in SETTINGS["gasse"].items():
+            model.setParam(key, value)
+        model.setParam("limits/nodes", args.nodes)
+        policy = load_branching_policy(args.policy)
+        policy._scorer = None  # a fresh scorer: nothing cached from another solve
+        rule = attach_branching(model, policy)
+        obs_b = rule.builder
+        obs_a = policy.observation_function()
+        obs_a.fast = False
+        extract_b = obs_b.extract
+        score_b = policy.scores
+        state: dict = {}
+
+        def run(variant: str, part: str, fn, arg, first: bool):
+            c = time.process_time()
+            out = fn(arg)
+            times[variant][part][first].append(time.process_time() - c)
+            return out
+
+        def paired_extract(m, extract_b=extract_b, obs_a=obs_a, state=state):
+            a_first = len(state.setdefault("count", [])) % 2 == 0
+            state["count"].append(a_first)
+            if a_first:
+                a = run("A", "observation", obs_a.extract, m, True)
+                b = run("B", "observation", extract_b, m, False)
+            else:
+                b = run("B", "observation", extract_b, m, True)
+                a = run("A", "observation", obs_a.extract, m, False)
+            state["obs_a"] = a
+            return b
+
+        def paired_score(obs, score_b=score_b, policy=policy, state=state):
+            nonlocal same, feature_diff, logit_diff
+            a_first = state["count"][-1]
+            scorer = policy.scorer
+            scorer.split = split if args.split and not a_first else None
+            if a_first:
+                la = run("A", "inference", policy.reference_scores, obs, True)
+                lb = run("B", "inference", score_b, obs, False)
+            else:
+                lb = run("B", "inference", score_b, obs, True)
+                la = run("A", "inference", policy.reference_scores, obs, False)
+            scorer.split = None
+            a = state["obs_a"]
+            feature_diff = max(
+                feature_diff,
+                float(np.nanmax(np.abs(a.var_features - obs.var_features), initial=0.0)),
+                float(np.nanmax(np.abs(a.cons_features - obs.cons_features), initial=0.0)),
+            )
+            logit_diff = max(logit_diff, float((la - lb).abs().max()))
+            same += int(la.argmax()) == int(lb.argmax())
+            return lb
+
+        obs_b.extract = paired_extract
+        policy.scores = paired_score
+        try:
+            model.optimize()
+        finally:
+            del policy.scores
+        fast_calls += policy.scorer.fast_calls
+        learned = rule.stats()["learned_calls"]
+        nodes += learned
+        print(f"{path.name}: {model.getNNodes()} nodes, {learned} learned decisions", flush=True)
+
+    def med(values: list[float]) -> float:
+        return 1e3 * statistics.median(values) if values else float("nan")
+
+    first = {v: {p: med(times[v][p][True]) for p in ("observation", "inference")} for v in "AB"}
+    every = {
+        v: {p: med(times[v][p][True] + times[v][p][False]) for p in ("observation", "inference")}
+        for v in "AB"
+    }
+    print(f"policy {args.policy}, {args.dist}, {nodes} learned nodes; CPU ms per node, medians")
+    print("                  ran first (cold)              all nodes")
+    print("variant         observ.  infer.   total    observ.  infer.   total")
     for v, label in (("A", "A reference"), ("B", "B fast")):
-        total = med[v]["observation"] + med[v]["inference"]
-        print(f"{label:14s} {med[v]['observation']:9.2f}  {med[v]['inference']:9.2f}  {total:6.2f}")
-    ratio = {p: med["B"][p] / med["A"][p] for p in ("observation", "inference")}
-    total_ratio = sum(med["B"].values()) / sum(med["A"].values())
+        f, e = first[v], every[v]
+        print(
+            f"{label:14s} {f['observation']:7.2f} {f['inference']:7.2f} {sum(f.values()):7.2f}   "
+            f"{e['observation']:7.2f} {e['inference']:7.2f} {sum(e.values()):7.2f}"
+        )
+    rf = [first["B"][p] / first["A"][p] for p in ("observation", "inference")]
+    re_ = [every["B"][p] / every["A"][p] for p in ("observation", "inference")]
     print(
-        f"B / A          {ratio['observation']:9.2f}  {ratio['inference']:9.2f}  {total_ratio:6.2f}"
+        f"{'B / A':14s} {rf[0]:7.2f} {rf[1]:7.2f} {sum(first['B'].values()) / sum(first['A'].values()):7.2f}   "
+        f"{re_[0]:7.2f} {re_[1]:7.2f} {sum(every['B'].values()) / sum(every['A'].values()):7.2f}"
     )
-    print(f"same decisions: {same}; largest logit difference: {max_diff:.3g}; "
-          f"fast path at {fast_calls} of {decisions} B nodes (the others: the model's row-subset pass)")
+    print(
+        f"same candidate at {same} of {nodes} nodes; largest feature difference {feature_diff:.3g}, "
+        f"largest logit difference {logit_diff:.3g}; fast scorer at {fast_calls} of {nodes} nodes "
+        "(the others: the model's row-subset pass)"
+    )
+    if split:
+        print(
+            "fast path, B-first nodes, median CPU ms per step: "
+            + ", ".join(f"{k} {med(v):.3f}" for k, v in split.items())
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The fast node scorer computes the model's own logits: random graphs and real solves."""
+"""The fast paths compute what the reference paths compute: the node scorer (random graphs and
+real solves) and the observation functions' feature conversion."""
 
 import os
 from pathlib import Path
@@ -146,3 +147,42 @@ def test_in_a_solve_both_paths_score_alike(spec, tiny):
     for fast, ref in pairs:
         torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-5)
         assert int(fast.argmax()) == int(ref.argmax())
+
+
+def test_feature_array_equals_numpys_conversion():
+    from orlearn.branching.observation import feature_array
+
+    lists = [[0, 1, 2.5, -3], [1, 0, 1e-9, 7]]
+    np.testing.assert_array_equal(feature_array(lists), np.array(lists, dtype=np.float64))
+    with_none = [[0, None, 1.5], [1, None, 2]]  # before the first incumbent
+    np.testing.assert_array_equal(feature_array(with_none), np.array(with_none, dtype=np.float64))
+    assert feature_array([], fast=True).shape == (0,)
+
+
+@pytest.mark.parametrize("kind", ["orlearn", "ecole"])
+def test_fast_observation_equals_the_reference(kind, tiny):
+    """At every branching node of a solve (bounds, basis statuses and the incumbent change from
+    node to node, the first nodes have no incumbent), the fast observation equals the
+    reference one, feature for feature."""
+    from orlearn.branching.ecole_observation import NodeBipartite
+    from orlearn.branching.observation import ObservationBuilder
+
+    make = NodeBipartite if kind == "ecole" else ObservationBuilder
+    fast, reference = make(), make()
+    reference.fast = False
+    model = tiny.configure(tiny.setcover(2))
+    x = model.getVars()
+    s = model.addVar("s", vtype="C", lb=0.0, ub=10.0, obj=1.0)  # a continuous column
+    model.addCons(s - x[0] - x[1] >= -0.5, name="with_s")
+    model.setParam("branching/random/priority", 10**6)  # many nodes, bounds all over the tree
+    model.setParam("limits/nodes", 40)
+    spy = tiny.spy_on(model, lambda m: (fast.extract(m), reference.extract(m), m.getNSols()))
+    model.optimize()
+    assert not spy.errors, spy.errors
+    assert len(spy.records) >= 15
+    assert {n > 0 for _, _, n in spy.records} == {False, True}  # before and after an incumbent
+    for a, b, _ in spy.records:
+        np.testing.assert_array_equal(a.var_features, b.var_features)
+        np.testing.assert_array_equal(a.cons_features, b.cons_features)
+        np.testing.assert_array_equal(a.edge_index, b.edge_index)
+        np.testing.assert_array_equal(a.candidates, b.candidates)
