@@ -186,3 +186,19 @@ def test_fast_observation_equals_the_reference(kind, tiny):
         np.testing.assert_array_equal(a.cons_features, b.cons_features)
         np.testing.assert_array_equal(a.edge_index, b.edge_index)
         np.testing.assert_array_equal(a.candidates, b.candidates)
+
+
+def test_warm_up_leaves_nothing_behind_and_other_modules_take_their_own_pass():
+    scorer = NodeScorer(BranchingGNN(emb=8).eval())
+    scorer.warm_up()
+    assert scorer._cache is None and (scorer.fast_calls, scorer.reference_calls) == (0, 0)
+
+    class Other(BranchingGNN):  # a subclass may compute something else: no fast path
+        pass
+
+    other = NodeScorer(Other(emb=8).eval())
+    other.warm_up()
+    x_c, x_v, edge_index, edge_attr = _graph(3, 4, 6, 20)
+    with torch.inference_mode():
+        other.scores(x_c, x_v, edge_index, edge_attr, np.arange(6, dtype=np.int64))
+    assert not other.fast and (other.fast_calls, other.reference_calls) == (0, 1)
