@@ -27,6 +27,38 @@ import time
 from collections import defaultdict
 
 
+def observation_split(model, obs_fn, split: dict[str, list[float]]) -> None:
+    """The observation's steps, timed again at this node after the paired calls: PySCIPOpt's
+    graph call (cached edges handed back), its lists to NumPy, the LP-row key that decides the
+    edge cache, the candidates."""
+    import gc
+
+    from orlearn.branching.observation import branching_candidates, feature_array
+
+    def timed(name, fn):
+        c = time.process_time()
+        out = fn()
+        split.setdefault(name, []).append(time.process_time() - c)
+        return out
+
+    gc.disable()  # as the observation functions do around PySCIPOpt's lists
+    rows = timed(
+        "obs: LP rows and their key", lambda: tuple(hash(r) for r in model.getLPRowsData())
+    )
+    del rows
+    col, _, row, _ = timed(
+        "obs: PySCIPOpt graph call",
+        lambda: model.getBipartiteGraphRepresentation(
+            prev_edge_features=obs_fn._prev_edges, suppress_warnings=True
+        ),
+    )
+    timed("obs: column lists to NumPy", lambda: feature_array(col))
+    timed("obs: row lists to NumPy", lambda: feature_array(row))
+    timed("obs: freeing the lists", lambda: col.clear() or row.clear())
+    timed("obs: candidates", lambda: branching_candidates(model))
+    gc.enable()
+
+
 def main() -> None:
     import numpy as np
     import torch
@@ -85,7 +117,9 @@ def main() -> None:
             state["obs_a"] = a
             return b
 
-        def paired_score(obs, score_b=score_b, policy=policy, state=state):
+        def paired_score(
+            obs, score_b=score_b, policy=policy, state=state, model=model, obs_b=obs_b
+        ):
             nonlocal same, feature_diff, logit_diff
             a_first = state["count"][-1]
             scorer = policy.scorer
@@ -97,6 +131,8 @@ def main() -> None:
                 lb = run("B", "inference", score_b, obs, True)
                 la = run("A", "inference", policy.reference_scores, obs, False)
             scorer.split = None
+            if args.split and not a_first:
+                observation_split(model, obs_b, split)
             a = state["obs_a"]
             feature_diff = max(
                 feature_diff,
@@ -147,10 +183,9 @@ def main() -> None:
         "(the others: the model's row-subset pass)"
     )
     if split:
-        print(
-            "fast path, B-first nodes, median CPU ms per step: "
-            + ", ".join(f"{k} {med(v):.3f}" for k, v in split.items())
-        )
+        print("where B's time goes, B-first nodes, median CPU ms per step:")
+        for k, v in split.items():
+            print(f"  {k:42s} {med(v):6.3f}")
 
 
 if __name__ == "__main__":

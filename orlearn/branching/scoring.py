@@ -243,16 +243,16 @@ class NodeScorer:
             self.fast_calls -= 1
             self.reference_calls += 1
             return self.reference(x_c, x_v, edge_index, edge_features, candidates)
-        lap("edges")
+        lap("inference: cache lookup, candidate edges")
         c = gnn.embed_c(gnn.norm_c(x_c))
         v = gnn.embed_v(gnn.norm_v(x_v))
-        lap("embeddings")
+        lap("inference: input embeddings")
         # Variables -> rows over every edge.
         conv = gnn.conv_v_to_c
         summed = message_sums(cache.first, _table(conv, c, v), n_c)
         agg = conv.final(summed) + (cache.row_degree - 1.0) * conv.final.bias
         c = conv.out(torch.cat([conv.post(agg), c], dim=-1))
-        lap("first convolution")
+        lap("inference: first convolution, all edges")
         # Rows -> candidates over the candidates' edges only.
         conv = gnn.conv_c_to_v
         v_cand = v.index_select(0, torch.from_numpy(cands))
@@ -266,7 +266,7 @@ class NodeScorer:
         agg = conv.final(summed) + (degree - 1.0) * conv.final.bias
         out = conv.out(torch.cat([conv.post(agg), v_cand], dim=-1))
         logits = gnn.head(out).squeeze(-1)
-        lap("second convolution and head")
+        lap("inference: second convolution and head")
         return logits
 
     def warm_up(self) -> None:
