@@ -269,6 +269,10 @@ class NodeScorer:
         lap("inference: second convolution and head")
         return logits
 
+    def release(self) -> None:
+        """Drop the cached edge list (the end of a solve)."""
+        self._cache = None
+
     def warm_up(self) -> None:
         """One fast forward pass on a 2-row, 3-column graph, so that torch's one-time set-up
         (~7-10 ms CPU in a fresh process) falls before the solve instead of on its first

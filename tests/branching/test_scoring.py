@@ -143,6 +143,9 @@ def test_in_a_solve_both_paths_score_alike(spec, tiny):
     rule = attach_branching(model, policy)
     model.optimize()
     assert rule.stats()["learned_calls"] == len(pairs) >= 3
+    cached = policy.scorer._cache is not None
+    model.freeTransform()  # SCIP's exitsol: the rule releases the solve's edge cache
+    assert cached and policy.scorer._cache is None
     assert policy.scorer.fast_calls > 0  # deeper nodes may reach too few rows for the fast path
     for fast, ref in pairs:
         torch.testing.assert_close(fast, ref, rtol=1e-5, atol=1e-5)

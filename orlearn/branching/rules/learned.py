@@ -32,6 +32,12 @@ class LearnedBranchrule(GuardedBranchrule):
         if scorer is not None:
             scorer.warm_up()  # torch's one-time set-up before the solve, not at its first node
 
+    def branchexitsol(self) -> None:
+        super().branchexitsol()
+        scorer = getattr(self.policy, "scorer", None)
+        if scorer is not None:
+            scorer.release()  # the solve's edge cache (a few MB) goes with it
+
     def _branch(self) -> dict:
         import torch
 
