@@ -6,7 +6,9 @@
 Records the observations of the first ``--nodes`` learned nodes of one test instance (gasse
 settings), then scores them under every variant in turn, ``--repeats`` times, interleaved so
 that the machine's load drifts alike over all variants; prints the CPU median and mean per
-forward pass of each variant. All variants compute the same logits (the chunked sums add each
+forward pass of each variant. It times the model's own forward pass
+(``policy.reference_scores``; ``scripts/ab_branching_node.py`` compares it with the fast
+scorer). All variants compute the same logits (the chunked sums add each
 target's messages in edge order; tested in tests/branching/test_model.py).
 """
 
@@ -62,7 +64,7 @@ def main() -> None:
                 with ctx():
                     for obs in observations:
                         start = time.process_time()
-                        policy.scores(obs)
+                        policy.reference_scores(obs)
                         times[(chunk, ctx)].append(time.process_time() - start)
     finally:
         model_module.CHUNK_EDGES = saved

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from orlearn.branching.observation import Observation, branching_candidates
+from orlearn.branching.observation import Observation, branching_candidates, feature_array
 
 VAR_FEATURES = (
     "objective",
@@ -90,6 +90,8 @@ class NodeBipartite:
 
     def __init__(self, normalize_edges: bool = False) -> None:
         self.normalize_edges = normalize_edges
+        #: False: NumPy's nested-list conversion (the reference of scripts/ab_branching_node.py).
+        self.fast = True
         self.before_reset(None)
 
     def before_reset(self, model: Any) -> None:
@@ -126,7 +128,7 @@ class NodeBipartite:
         col, edges, row, _ = model.getBipartiteGraphRepresentation(
             prev_edge_features=self._prev_edges if reuse else None, suppress_warnings=True
         )
-        c = np.array(col, dtype=np.float64)  # None (no incumbent yet) becomes NaN, as in Ecole
+        c = feature_array(col, self.fast)  # None (no incumbent yet) becomes NaN, as in Ecole
         obj = c[:, _COL["obj_coef"]]
         obj_norm = float(np.sqrt(np.dot(obj, obj)))
         obj_scale = obj_norm if obj_norm > 0 else 1.0
@@ -135,7 +137,7 @@ class NodeBipartite:
         n_lps = float(model.getNLPs()) + 5.0
 
         var = _var_features(c, obj_scale, n_lps)
-        cons = self._cons_features(np.array(row, dtype=np.float64), obj_norm, obj_scale, n_lps)
+        cons = self._cons_features(feature_array(row, self.fast), obj_norm, obj_scale, n_lps)
         cand_vars, candidates = branching_candidates(model)
         assert self._edge_index is not None and self._edge_values is not None
         return Observation(

@@ -32,6 +32,7 @@ class BranchingPolicy:
     model: Any  # orlearn.branching.model.BranchingGNN, in eval mode
     path: Path
     metadata: dict[str, Any] = field(default_factory=dict)
+    _scorer: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -43,18 +44,38 @@ class BranchingPolicy:
 
     def scores(self, obs: Observation) -> Any:
         """Logits (torch, float32) of ``obs``'s candidates; call under ``torch.inference_mode``
-        (or ``torch.no_grad``)."""
+        (or ``torch.no_grad``). The fast path of :class:`~orlearn.branching.scoring.NodeScorer`
+        (the same function; the model's own pass when gradients are on)."""
         import torch
 
-        from orlearn.branching.model import BipartiteData
+        return self.scorer.scores(
+            torch.from_numpy(obs.cons_features), self._var_input(obs), obs.edge_index,
+            obs.edge_features, obs.candidates,
+        )  # fmt: skip
 
-        data = BipartiteData(
-            x_c=torch.from_numpy(obs.cons_features),
-            x_v=torch.from_numpy(obs.var_features),
-            edge_index=torch.from_numpy(obs.edge_index),
-            edge_attr=torch.from_numpy(obs.edge_features),
-        )
-        return self.model(data, torch.from_numpy(obs.candidates))
+    def reference_scores(self, obs: Observation) -> Any:
+        """The same logits through the model's own forward pass (no cache; for tests and A/B)."""
+        import torch
+
+        return self.scorer.reference(
+            torch.from_numpy(obs.cons_features), self._var_input(obs), obs.edge_index,
+            obs.edge_features, obs.candidates,
+        )  # fmt: skip
+
+    @property
+    def scorer(self) -> Any:
+        """The policy's :class:`~orlearn.branching.scoring.NodeScorer` (made at first use)."""
+        if self._scorer is None:
+            from orlearn.branching.scoring import NodeScorer
+
+            self._scorer = NodeScorer(self.model)
+        return self._scorer
+
+    def _var_input(self, obs: Observation) -> Any:
+        """The variable features as the model reads them."""
+        import torch
+
+        return torch.from_numpy(obs.var_features)
 
 
 def imitation_policy(path: Path, payload: Any) -> BranchingPolicy:

@@ -70,17 +70,9 @@ class PublishedPolicy(BranchingPolicy):
     def observation_function(self) -> NodeBipartite:
         return NodeBipartite()
 
-    def scores(self, obs: Observation) -> Any:
-        """Logits of the candidates; NaN features (no incumbent yet) read as 0, as in rl2branch."""
-        from orlearn.branching.model import BipartiteData
-
-        data = BipartiteData(
-            x_c=torch.from_numpy(obs.cons_features),
-            x_v=torch.nan_to_num(torch.from_numpy(obs.var_features), nan=0.0),
-            edge_index=torch.from_numpy(obs.edge_index),
-            edge_attr=torch.from_numpy(obs.edge_features),
-        )
-        return self.model(data, torch.from_numpy(obs.candidates))
+    def _var_input(self, obs: Observation) -> Any:
+        """The column features with NaN (no incumbent yet) read as 0, as in rl2branch."""
+        return torch.nan_to_num(torch.from_numpy(obs.var_features), nan=0.0)
 
 
 def gnn_from_rl2branch(state: Mapping[str, torch.Tensor]) -> BranchingGNN:

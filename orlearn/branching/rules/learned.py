@@ -28,6 +28,15 @@ class LearnedBranchrule(GuardedBranchrule):
         self.inferences = 0
         self.observation_seconds = 0.0
         self.inference_seconds = 0.0
+        scorer = getattr(policy, "scorer", None)
+        if scorer is not None:
+            scorer.warm_up()  # torch's one-time set-up before the solve, not at its first node
+
+    def branchexitsol(self) -> None:
+        super().branchexitsol()
+        scorer = getattr(self.policy, "scorer", None)
+        if scorer is not None:
+            scorer.release()  # the solve's edge cache (a few MB) goes with it
 
     def _branch(self) -> dict:
         import torch
