@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 BENCHMARKS=${BENCHMARKS:-../shared/benchmarks}   # tsplib/ and cvrplib/ with their optima
 BQNCO=${BQNCO:-$BENCHMARKS/bqnco}   # the folder holding the two .best files
-STEP=${STEP:-all}   # random | knn | refcheck | real | large | finetune | all
+STEP=${STEP:-all}   # random | knn | refcheck | real | large | large-tsp | large-cvrp | finetune | all
 OUT=runs/construct
 
 bench() {  # out [more flags]
@@ -40,6 +40,14 @@ fi
 if [[ $STEP == all || $STEP == large ]]; then  # random 500 and 1000 nodes (16 each)
   bench perceiver_large.md --tsp 500 1000 --cvrp 500 1000 --count 16 --beam-count 0 \
     --ref-check 2 --tsplib 0 --cvrplib 0
+fi
+if [[ $STEP == all || $STEP == large-tsp ]]; then
+  # random TSP500 / TSP1000 (16 each) against LKH-3 (the optional package elkai: pip install
+  # 'orlearn[bench]'), first checked on the TSPLIB instances of 400-1002 nodes; greedy on the full
+  # instance (the paper's protocol) and on the 100 nearest candidates; beam 16 on the first 4 at 500
+  bench perceiver_large_tsp.md --tsp 500 1000 --cvrp --count 16 --tsp-ref lkh --lkh-runs 1 \
+    --lkh-tsplib-check --ref-check 2 --ref-check-factor 5 --also-knn 100 \
+    --beam-count "${BEAM_COUNT:-4}" --beam-max-n "${BEAM_MAX_N:-500}" --tsplib 0 --cvrplib 0
 fi
 if [[ $STEP == all || $STEP == finetune ]]; then  # fine-tuning on clustered TSP100
   $PY scripts/finetune_perceiver.py --init "$BQNCO/tsp_perceiver.best" \
