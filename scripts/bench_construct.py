@@ -221,6 +221,8 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.rows: list[dict] = []
+        # set -> (label, objectives) of the --ref-check solutions of its first instances
+        self.check_refs: dict[str, tuple[str, list[float]]] = {}
         self.skipped: list[str] = []
         self.models: dict = {}
         self.argv: list[str] = []
@@ -277,9 +279,20 @@ class Bench:
         """The published gap of ``method`` on random set ``group`` (greedy rows, full or k-NN:
         the paper's protocol is the full instance)."""
         if (not self.args.published or not method.startswith("BQ greedy")
-                or "beam's instances" in method):
+                or "beam's instances" in method or "against the check" in method):
             return None
         return PUBLISHED[self.args.published].get(group)
+
+    def against_check(self, group: str, method: str, problem, instances, decoded) -> None:
+        """``method``'s solutions of the first instances again, against the stronger
+        --ref-check solutions of the same instances (how much the gap grows with the reference)."""
+        if group not in self.check_refs:
+            return
+        what, objs = self.check_refs[group]
+        k = len(objs)
+        self.add(group, f"{method}: first {k}, against the check ({what})", problem,
+                 instances[:k], [r.solution for r in decoded[:k]], [r.seconds for r in decoded[:k]],
+                 objs)
 
     def run_set(self, group: str, name: str, instances, refs, *, baselines: bool) -> None:
         problem = get_problem(name)
@@ -296,11 +309,13 @@ class Bench:
         g = solve(problem, model, instances, beam=1, knn=knn, batch_size=self.args.batch_size)
         self.add(group, "BQ greedy" + tag, problem, instances, [r.solution for r in g],
                  [r.seconds for r in g], refs)
+        self.against_check(group, "BQ greedy" + tag, problem, instances, g)
         k_extra = self.args.also_knn
         if k_extra and name != "kp" and not knn and n - 1 > k_extra:
             gk = solve(problem, model, instances, beam=1, knn=k_extra, batch_size=self.args.batch_size)
             self.add(group, f"BQ greedy, k-NN {k_extra} (extra row)", problem, instances,
                      [r.solution for r in gk], [r.seconds for r in gk], refs)
+            self.against_check(group, f"BQ greedy, k-NN {k_extra}", problem, instances, gk)
         small = self.args.beam_max_n is None or n <= self.args.beam_max_n
         if self.args.beam > 1 and self.args.beam_count > 0 and small:
             k = min(self.args.beam_count, len(instances))
@@ -358,6 +373,8 @@ class Bench:
                         if lkh else effort)
                 self.add(group, f"reference check: {what} (first {k})", problem,
                          instances[:k], better, [secs] * k, refs[:k])
+                self.check_refs[group] = (what, [problem.objective(i, s)
+                                                 for i, s in zip(instances[:k], better)])
             self.run_set(f"{name.upper()}{n}", name, instances, refs, baselines=True)
 
     def lkh_tsplib_check(self) -> None:

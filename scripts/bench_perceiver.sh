@@ -49,6 +49,14 @@ if [[ $STEP == all || $STEP == large-tsp ]]; then
     --lkh-tsplib-check --ref-check 2 --ref-check-factor 5 --also-knn 100 \
     --beam-count "${BEAM_COUNT:-4}" --beam-max-n "${BEAM_MAX_N:-500}" --tsplib 0 --cvrplib 0
 fi
+if [[ $STEP == all || $STEP == large-cvrp ]]; then
+  # random CVRP500 / CVRP1000 (16 each): the PyVRP references of STEP=large (cached), the first 2
+  # again with 4x their time on the CPU clock and every greedy gap against those too; greedy on
+  # the full instance and on the 100 nearest candidates; beam 16 on the first 4 at 500
+  bench perceiver_large_cvrp.md --tsp --cvrp 500 1000 --count 16 --ref-check 2 \
+    --ref-check-factor "${CHECK_FACTOR:-4}" --also-knn 100 --beam-count "${BEAM_COUNT:-4}" \
+    --beam-max-n "${BEAM_MAX_N:-500}" --tsplib 0 --cvrplib 0
+fi
 if [[ $STEP == all || $STEP == finetune ]]; then  # fine-tuning on clustered TSP100
   $PY scripts/finetune_perceiver.py --init "$BQNCO/tsp_perceiver.best" \
     --out $OUT/tsp_perceiver_clustered.pt --minutes "${FT_MINUTES:-22}" --lr 5e-5 \
