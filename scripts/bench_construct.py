@@ -258,7 +258,9 @@ class Bench:
                "mean_objective": float(np.mean(objs)) if objs else None,
                "infeasible": int(np.isnan(gaps).sum()),
                "published": self.published(group, method),
-               "seconds_per_instance": float(np.mean(times))}
+               "seconds_per_instance": float(np.mean(times)),
+               # per instance, for the spread (json only)
+               "gaps": [None if np.isnan(x) else round(float(x), 4) for x in gaps]}
         self.rows.append(row)
         self.save()
         print(f"{group:>22} {method:<28} gap {row['gap_percent'] if row['gap_percent'] is not None else float('nan'):7.2f} %"
