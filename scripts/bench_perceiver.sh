@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 BENCHMARKS=${BENCHMARKS:-../shared/benchmarks}   # tsplib/ and cvrplib/ with their optima
 BQNCO=${BQNCO:-$BENCHMARKS/bqnco}   # the folder holding the two .best files
-STEP=${STEP:-all}   # random | knn | refcheck | real | large | large-tsp | large-cvrp | finetune | all
+STEP=${STEP:-all}   # random | knn | refcheck | real | large | large-tsp | large-cvrp | large-beam | finetune | all
 OUT=runs/construct
 
 bench() {  # out [more flags]
@@ -60,6 +60,11 @@ if [[ $STEP == all || $STEP == large-cvrp ]]; then
   bench perceiver_large_cvrp500.md --tsp --cvrp 500 --count 16 --ref-clock cpu \
     --ref-seconds-cvrp 8 --ref-check 2 --also-knn 100 --beam-count "${BEAM_COUNT:-4}" \
     --tsplib 0 --cvrplib 0
+fi
+if [[ $STEP == all || $STEP == large-beam ]]; then
+  # beam 16 (full instance) at 1000 nodes on the first BEAM_COUNT instances, same references
+  bench perceiver_large_beam1000.md --tsp 1000 --cvrp 1000 --count "${BEAM_COUNT:-2}" \
+    --tsp-ref lkh --lkh-runs 1 --beam-count "${BEAM_COUNT:-2}" --tsplib 0 --cvrplib 0
 fi
 if [[ $STEP == all || $STEP == finetune ]]; then  # fine-tuning on clustered TSP100
   $PY scripts/finetune_perceiver.py --init "$BQNCO/tsp_perceiver.best" \
