@@ -15,7 +15,10 @@ branch and bound over the float weights, experts.exact_knapsack), and
 for routing PyVRP run for --ref-seconds per 100 nodes (no Concorde here: the published BQ-NCO
 gaps are to Concorde / exact optima, so a PyVRP reference makes our gaps slightly optimistic,
 by PyVRP's own gap). TSPLIB / CVRPLIB gaps are to the published optima, with TSPLIB's rounded
-distances. Problems without a policy in --policy-dir are skipped and listed.
+distances. Problems without a policy in --policy-dir are skipped and listed. At 500-1000 nodes
+PyVRP's TSP tours are several percent above optimal; --tsp-ref lkh uses LKH-3 through the
+optional package elkai instead (pip install 'orlearn[bench]'; --lkh-tsplib-check measures it
+against the TSPLIB optima of 400-1002 nodes first).
 
 The BQ-NCO authors' PerceiverIO checkpoints (README) are benchmarked against their published
 greedy gaps with --policy and --published; references are cached under --ref-cache:
