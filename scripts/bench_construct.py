@@ -15,7 +15,10 @@ branch and bound over the float weights, experts.exact_knapsack), and
 for routing PyVRP run for --ref-seconds per 100 nodes (no Concorde here: the published BQ-NCO
 gaps are to Concorde / exact optima, so a PyVRP reference makes our gaps slightly optimistic,
 by PyVRP's own gap). TSPLIB / CVRPLIB gaps are to the published optima, with TSPLIB's rounded
-distances. Problems without a policy in --policy-dir are skipped and listed.
+distances. Problems without a policy in --policy-dir are skipped and listed. At 500-1000 nodes
+PyVRP's TSP tours are several percent above optimal; --tsp-ref lkh uses LKH-3 through the
+optional package elkai instead (pip install 'orlearn[bench]'; --lkh-tsplib-check measures it
+against the TSPLIB optima of 400-1002 nodes first).
 
 The BQ-NCO authors' PerceiverIO checkpoints (README) are benchmarked against their published
 greedy gaps with --policy and --published; references are cached under --ref-cache:
@@ -98,8 +101,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--ref-clock", choices=("wall", "cpu"), default="wall",
                     help="clock of the reference time limit (cpu: load does not shorten it)")
     ap.add_argument("--ref-check", type=int, default=0, metavar="K",
-                    help="also solve the first K instances of each random routing set with twice "
-                    "the reference time on the CPU clock: how far the reference is from converged")
+                    help="also solve the first K instances of each random routing set with "
+                    "--ref-check-factor times the reference's effort (PyVRP: time on the CPU "
+                    "clock; LKH: runs): how far the reference is from converged")
+    ap.add_argument("--ref-check-factor", type=float, default=2.0, metavar="F",
+                    help="effort of the --ref-check solves relative to the reference (default 2)")
+    ap.add_argument("--tsp-ref", choices=("pyvrp", "lkh"), default="pyvrp",
+                    help="reference solver of random TSP sets: PyVRP (--ref-seconds) or LKH-3 "
+                    "through the optional package elkai (pip install 'orlearn[bench]'), which is "
+                    "near-optimal at 500-1000 nodes in seconds")
+    ap.add_argument("--lkh-runs", type=int, default=1, help="LKH runs per instance (--tsp-ref lkh)")
+    ap.add_argument("--lkh-tsplib-check", action="store_true",
+                    help="first solve the TSPLIB EUC_2D instances of 400-1002 nodes with the LKH "
+                    "reference and report its gap to their published optima")
     ap.add_argument("--seed", type=int, default=12345, help="seed of the random test instances")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared machine)")
@@ -147,6 +161,59 @@ def _routing_baselines(problem, instances, seconds: list[float]):
     return out
 
 
+def _lkh_name(runs: int) -> str:
+    return f"LKH-3 (elkai), {runs} run{'s' if runs != 1 else ''}"
+
+
+def lkh_tour(instance, runs: int) -> list[int]:
+    """A TSP tour from LKH-3 through elkai (optional: ``pip install elkai``), starting at node 0.
+    TSPLIB instances are solved in their own metric (EUC_2D, rounded); random unit-square
+    instances with coordinates scaled by 1e6 (rounded distances then differ from the float
+    ones by under 1e-6 relative per edge)."""
+    import elkai
+
+    scale = 1.0 if instance.rounded else 1e6
+    coords = {i: (float(x * scale), float(y * scale)) for i, (x, y) in enumerate(instance.coords)}
+    tour = elkai.Coordinates2D(coords).solve_tsp(runs=runs)[:-1]
+    k = tour.index(0)
+    return [int(v) for v in tour[k:] + tour[:k]]
+
+
+def _lkh_cache_path(instance, runs: int, cache: str | None) -> Path | None:
+    if not cache:
+        return None
+    from orlearn.construct.labels import instance_key
+
+    return Path(cache) / "tsp_lkh" / f"{instance_key('tsp', instance, runs, 0)}.json"
+
+
+def lkh_references(instances, runs: int, cache: str | None) -> list[list[int]]:
+    """LKH tours of ``instances`` with ``runs`` runs, cached under ``cache``/tsp_lkh (with the
+    CPU seconds each took)."""
+    out = []
+    for inst in instances:
+        path = _lkh_cache_path(inst, runs, cache)
+        if path is not None and path.is_file():
+            out.append(json.loads(path.read_text())["solution"])
+            continue
+        t0 = time.process_time()
+        tour = lkh_tour(inst, runs)
+        secs = time.process_time() - t0
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"solution": tour, "runs": runs, "cpu_seconds": secs}))
+        out.append(tour)
+    return out
+
+
+def _lkh_seconds(instances, runs: int, cache: str | None) -> float | None:
+    """Mean CPU seconds of the cached LKH references (None without a cache)."""
+    paths = [_lkh_cache_path(i, runs, cache) for i in instances]
+    if not paths or paths[0] is None or not all(p.is_file() for p in paths):
+        return None
+    return float(np.mean([json.loads(p.read_text())["cpu_seconds"] for p in paths]))
+
+
 def _as_solution(problem, routes):
     if problem.name == "tsp":
         return [0] + [v for r in routes for v in r]
@@ -157,6 +224,8 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.rows: list[dict] = []
+        # set -> (label, objectives) of the --ref-check solutions of its first instances
+        self.check_refs: dict[str, tuple[str, list[float]]] = {}
         self.skipped: list[str] = []
         self.models: dict = {}
         self.argv: list[str] = []
@@ -169,6 +238,9 @@ class Bench:
             if self.models[name] is None:
                 self.skipped.append(f"{name}: no policy at {path}")
         return self.models[name]
+
+    def trained_n(self, name: str) -> int:
+        return int(self.models[name][1].get("config", {}).get("n", 100))
 
     def knn_for(self, name: str, n: int) -> int | None:
         if not getattr(self.models[name][0], "auto_knn", True):  # the perceiver decodes in full
@@ -189,7 +261,9 @@ class Bench:
                "mean_objective": float(np.mean(objs)) if objs else None,
                "infeasible": int(np.isnan(gaps).sum()),
                "published": self.published(group, method),
-               "seconds_per_instance": float(np.mean(times))}
+               "seconds_per_instance": float(np.mean(times)),
+               # per instance, for the spread (json only)
+               "gaps": [None if np.isnan(x) else round(float(x), 4) for x in gaps]}
         self.rows.append(row)
         self.save()
         print(f"{group:>22} {method:<28} gap {row['gap_percent'] if row['gap_percent'] is not None else float('nan'):7.2f} %"
@@ -198,6 +272,8 @@ class Bench:
     def reference(self, name: str, instances, seconds: float, clock: str) -> list:
         """Reference solutions with ``seconds`` per instance on ``clock`` (cached with
         --ref-cache)."""
+        if name == "tsp" and self.args.tsp_ref == "lkh":
+            return lkh_references(instances, int(seconds), self.args.ref_cache)
         if self.args.ref_cache:
             return label_instances(name, instances, time_limit=seconds, seed=0,
                                    cache_dir=self.args.ref_cache, show_progress=False, clock=clock)
@@ -205,10 +281,23 @@ class Bench:
             return [get_problem(name).expert(inst, seconds, 0) for inst in instances]
 
     def published(self, group: str, method: str) -> float | None:
-        """The published gap of ``method`` on random set ``group`` (greedy only)."""
-        if not self.args.published or not method.startswith("BQ greedy") or "(" in method:
+        """The published gap of ``method`` on random set ``group`` (greedy rows, full or k-NN:
+        the paper's protocol is the full instance)."""
+        if (not self.args.published or not method.startswith("BQ greedy")
+                or "beam's instances" in method or "against the check" in method):
             return None
         return PUBLISHED[self.args.published].get(group)
+
+    def against_check(self, group: str, method: str, problem, instances, decoded) -> None:
+        """``method``'s solutions of the first instances again, against the stronger
+        --ref-check solutions of the same instances (how much the gap grows with the reference)."""
+        if group not in self.check_refs:
+            return
+        what, objs = self.check_refs[group]
+        k = len(objs)
+        self.add(group, f"{method}: first {k}, against the check ({what})", problem,
+                 instances[:k], [r.solution for r in decoded[:k]], [r.seconds for r in decoded[:k]],
+                 objs)
 
     def run_set(self, group: str, name: str, instances, refs, *, baselines: bool) -> None:
         problem = get_problem(name)
@@ -220,14 +309,18 @@ class Bench:
         # Only problems with a k-NN restriction use it (KP has none).
         knn = self.knn_for(name, n) if name != "kp" else None
         tag = f" (k-NN {knn})" if knn else ""
+        if not knn and name != "kp" and n > 2 * self.trained_n(name):
+            tag = ", full instance"  # the published protocol for the perceiver at 500 / 1000
         g = solve(problem, model, instances, beam=1, knn=knn, batch_size=self.args.batch_size)
         self.add(group, "BQ greedy" + tag, problem, instances, [r.solution for r in g],
                  [r.seconds for r in g], refs)
+        self.against_check(group, "BQ greedy" + tag, problem, instances, g)
         k_extra = self.args.also_knn
         if k_extra and name != "kp" and not knn and n - 1 > k_extra:
             gk = solve(problem, model, instances, beam=1, knn=k_extra, batch_size=self.args.batch_size)
             self.add(group, f"BQ greedy, k-NN {k_extra} (extra row)", problem, instances,
                      [r.solution for r in gk], [r.seconds for r in gk], refs)
+            self.against_check(group, f"BQ greedy, k-NN {k_extra}", problem, instances, gk)
         small = self.args.beam_max_n is None or n <= self.args.beam_max_n
         if self.args.beam > 1 and self.args.beam_count > 0 and small:
             k = min(self.args.beam_count, len(instances))
@@ -258,22 +351,61 @@ class Bench:
             t0 = time.perf_counter()
             per_100 = {"op": a.ref_seconds_op, "cvrp": a.ref_seconds_cvrp}.get(name) or a.ref_seconds
             ref_time = per_100 * n / 100
+            lkh = name == "tsp" and a.tsp_ref == "lkh"
+            if lkh:  # effort in runs; seconds measured (a cached LKH reference: its own record)
+                ref_time = a.lkh_runs
             sols = self.reference(name, instances, ref_time, a.ref_clock)
             # PyVRP runs its whole budget, so a cached reference took ref_time per instance.
-            ref_secs = (ref_time if a.ref_cache and name != "kp"
+            ref_secs = (ref_time if a.ref_cache and name != "kp" and not lkh
                         else (time.perf_counter() - t0) / len(instances))
+            if lkh:
+                ref_secs = _lkh_seconds(instances, ref_time, a.ref_cache) or ref_secs
             refs = [problem.objective(i, s) for i, s in zip(instances, sols)]
             clock = " CPU" if a.ref_clock == "cpu" else ""
-            ref_name = "exact B&B" if name == "kp" else f"PyVRP {ref_time:g} s{clock}"
+            ref_name = ("exact B&B" if name == "kp" else _lkh_name(ref_time) if lkh
+                        else f"PyVRP {ref_time:g} s{clock}")
             group = f"{name.upper()}{n}"
             self.add(group, f"reference ({ref_name})", problem, instances, sols,
                      [ref_secs] * len(instances), refs)
             if a.ref_check and name != "kp":
                 k = min(a.ref_check, len(instances))
-                better = self.reference(name, instances[:k], 2 * ref_time, "cpu")
-                self.add(group, f"reference check: PyVRP {2 * ref_time:g} s CPU (first {k})", problem,
-                         instances[:k], better, [2 * ref_time] * k, refs[:k])
+                effort = a.ref_check_factor * ref_time
+                if lkh:
+                    effort = max(int(round(effort)), ref_time + 1)
+                better = self.reference(name, instances[:k], effort, "cpu")
+                what = _lkh_name(effort) if lkh else f"PyVRP {effort:g} s CPU"
+                secs = ((_lkh_seconds(instances[:k], effort, a.ref_cache) or float("nan"))
+                        if lkh else effort)
+                self.add(group, f"reference check: {what} (first {k})", problem,
+                         instances[:k], better, [secs] * k, refs[:k])
+                self.check_refs[group] = (what, [problem.objective(i, s)
+                                                 for i, s in zip(instances[:k], better)])
             self.run_set(f"{name.upper()}{n}", name, instances, refs, baselines=True)
+
+    def lkh_tsplib_check(self) -> None:
+        """The LKH reference on the TSPLIB EUC_2D instances of 400-1002 nodes, against their
+        published optima (TSPLIB's rounded distances): how near optimal it is at this size."""
+        import csv
+
+        shared = Path(self.args.benchmarks)
+        table = shared / "tsplib" / "optima.csv"
+        if not table.is_file():
+            self.skipped.append(f"LKH TSPLIB check: {table} not found")
+            return
+        rows = [r for r in csv.DictReader(table.open()) if r["type"] == "TSP"
+                and r["edge_weight_type"] == "EUC_2D" and 400 <= int(r["n"]) <= 1002]
+        problem = get_problem("tsp")
+        insts = [problem.read(shared / "tsplib" / r["file"]) for r in rows]
+        runs = self.args.lkh_runs
+        sols, secs = [], []
+        for inst in insts:
+            t0 = time.process_time()
+            sols.append(lkh_tour(inst, runs))
+            secs.append(time.process_time() - t0)
+            print(f"  LKH {inst.name}: {problem.objective(inst, sols[-1]):.0f} in {secs[-1]:.1f} s CPU",
+                  flush=True)
+        self.add(f"TSPLIB 400-1002 ({len(insts)})", f"reference check: {_lkh_name(runs)}, "
+                 "to the optima", problem, insts, sols, secs, [float(r["optimal_value"]) for r in rows])
 
     def real_sets(self) -> None:
         a = self.args
@@ -356,6 +488,15 @@ def main(argv=None) -> int:
     bench = Bench(args)
     bench.argv = sys.argv[1:] if argv is None else list(argv)
     bench.t0 = time.perf_counter()
+    if args.tsp_ref == "lkh" or args.lkh_tsplib_check:
+        try:
+            import elkai  # noqa: F401
+        except ImportError:
+            print("--tsp-ref lkh / --lkh-tsplib-check need the optional package elkai (LKH-3): "
+                  "pip install 'orlearn[bench]' (or pip install elkai)", file=sys.stderr)
+            return 2
+    if args.lkh_tsplib_check:
+        bench.lkh_tsplib_check()
     bench.real_sets()  # first: the cheaper sets, kept if a long run has to be stopped
     bench.random_sets()
     print(bench.save(done=True))

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 BENCHMARKS=${BENCHMARKS:-../shared/benchmarks}   # tsplib/ and cvrplib/ with their optima
 BQNCO=${BQNCO:-$BENCHMARKS/bqnco}   # the folder holding the two .best files
-STEP=${STEP:-all}   # random | knn | refcheck | real | large | finetune | all
+STEP=${STEP:-all}   # random | knn | refcheck | real | large | large-tsp | large-cvrp | large-beam | finetune | all
 OUT=runs/construct
 
 bench() {  # out [more flags]
@@ -40,6 +40,31 @@ fi
 if [[ $STEP == all || $STEP == large ]]; then  # random 500 and 1000 nodes (16 each)
   bench perceiver_large.md --tsp 500 1000 --cvrp 500 1000 --count 16 --beam-count 0 \
     --ref-check 2 --tsplib 0 --cvrplib 0
+fi
+if [[ $STEP == all || $STEP == large-tsp ]]; then
+  # random TSP500 / TSP1000 (16 each) against LKH-3 (the optional package elkai: pip install
+  # 'orlearn[bench]'), first checked on the TSPLIB instances of 400-1002 nodes; greedy on the full
+  # instance (the paper's protocol) and on the 100 nearest candidates; beam 16 on the first 4 at 500
+  bench perceiver_large_tsp.md --tsp 500 1000 --cvrp --count 16 --tsp-ref lkh --lkh-runs 1 \
+    --lkh-tsplib-check --ref-check 2 --ref-check-factor 5 --also-knn 100 \
+    --beam-count "${BEAM_COUNT:-4}" --beam-max-n "${BEAM_MAX_N:-500}" --tsplib 0 --cvrplib 0
+fi
+if [[ $STEP == all || $STEP == large-cvrp ]]; then
+  # random CVRP1000 / CVRP500 (16 each); greedy on the full instance and on the 100 nearest
+  # candidates, every greedy gap also against the reference check's solutions of the first 2.
+  # CVRP1000: the PyVRP references of STEP=large (40 s wall; twice that on the CPU clock moves
+  # them 0.17 %); CVRP500: 40 s of CPU each (8 per 100 customers; the 20 s wall reference of
+  # STEP=large moved 1.7 % at twice its time), checked with 80 s; beam 16 on the first 4 at 500
+  bench perceiver_large_cvrp1000.md --tsp --cvrp 1000 --count 16 --ref-check 2 --also-knn 100 \
+    --beam-count 0 --tsplib 0 --cvrplib 0
+  bench perceiver_large_cvrp500.md --tsp --cvrp 500 --count 16 --ref-clock cpu \
+    --ref-seconds-cvrp 8 --ref-check 2 --also-knn 100 --beam-count "${BEAM_COUNT:-4}" \
+    --tsplib 0 --cvrplib 0
+fi
+if [[ $STEP == all || $STEP == large-beam ]]; then
+  # beam 16 (full instance) at 1000 nodes on the first BEAM_COUNT instances, same references
+  bench perceiver_large_beam1000.md --tsp 1000 --cvrp 1000 --count "${BEAM_COUNT:-2}" \
+    --tsp-ref lkh --lkh-runs 1 --beam-count "${BEAM_COUNT:-2}" --tsplib 0 --cvrplib 0
 fi
 if [[ $STEP == all || $STEP == finetune ]]; then  # fine-tuning on clustered TSP100
   $PY scripts/finetune_perceiver.py --init "$BQNCO/tsp_perceiver.best" \
