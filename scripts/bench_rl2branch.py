@@ -11,6 +11,10 @@ solved, the ratios to ``il``, and any instance where two rules that solved it di
 optimum::
 
     python scripts/bench_rl2branch.py mknapsack -n 5 --time-limit 60 --out runs/rl2branch
+
+``--policies`` picks some of the four files; ``--extra LABEL=PATH`` adds rules of one class run
+(e.g. ReviBranch policies trained from its ``il.pkl``) to the same solves and table; the table
+then also gives nodes and LP iterations relative to ``tmdp+DFS`` when it is among the rules.
 """
 
 from __future__ import annotations
@@ -36,7 +40,9 @@ def policy_dir() -> Path:
 
 
 def table(results: list, labels: dict[str, str]) -> str:
-    """Markdown: per rule solved, and shifted geometric means over the all-solved instances."""
+    """Markdown: per rule solved, and shifted geometric means over the all-solved instances, with
+    ratios to ``il`` (and to ``tmdp+DFS`` when the table has more rules than relpscost and the
+    four files)."""
     by_rule: dict[str, dict[str, object]] = {}
     for r in results:
         by_rule.setdefault(r.rule, {})[r.instance] = r
@@ -54,24 +60,37 @@ def table(results: list, labels: dict[str, str]) -> str:
         for rule in rules
     }
     base = next((rule for rule, label in labels.items() if label.endswith("/il")), rules[0])
+    rl = next((rule for rule, label in labels.items() if label.endswith("/tmdp+DFS")), None)
+    extra = rl is not None and any(
+        label != "relpscost" and "/" not in label for label in labels.values()
+    )  # rules beyond the published ones: compare them with the best published RL policy too
+    head = "| rule | solved | time (s) | nodes | LP iterations | time / il | nodes / il | LP / il |"
+    rule_line = "|---|---|---|---|---|---|---|---|"
+    if extra:
+        head += " nodes / tmdp+DFS | LP / tmdp+DFS |"
+        rule_line += "---|---|"
     lines = [
         f"{len(common)} of {len(instances)} instances solved by every rule (means over those)\n",
-        "| rule | solved | time (s) | nodes | LP iterations | time / il | nodes / il | LP / il |",
-        "|---|---|---|---|---|---|---|---|",
+        head,
+        rule_line,
     ]
     for rule in rules:
         m, b = means[rule], means[base]
         solved = sum(by_rule[rule][i].solved for i in instances)
 
         def ratio(key: str, m: dict = m, b: dict = b) -> str:
-            return f"{m[key] / b[key]:.2f}" if common and b[key] else "-"
+            return f"{m[key] / b[key]:.3f}" if common and b[key] else "-"
 
         cells = [f"{m[k]:.2f}" if common else "-" for k in ("time",)]
         cells += [f"{m[k]:.1f}" if common else "-" for k in ("nodes", "lp_iterations")]
-        lines.append(
+        row = (
             f"| {labels[rule]} | {solved}/{len(instances)} | " + " | ".join(cells)
             + f" | {ratio('time')} | {ratio('nodes')} | {ratio('lp_iterations')} |"
         )  # fmt: skip
+        if extra:
+            assert rl is not None
+            row += f" {ratio('nodes', b=means[rl])} | {ratio('lp_iterations', b=means[rl])} |"
+        lines.append(row)
     for i in instances:
         bounds = {labels[rule]: by_rule[rule][i].primal_bound for rule in rules if by_rule[rule][i].solved}
         values = [v for v in bounds.values() if v is not None]
@@ -89,16 +108,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=1, help="parallel solves (1: times comparable)")
     ap.add_argument("--out", type=Path, default=Path("runs/rl2branch"))
     ap.add_argument("--cache-dir", type=Path, default=None, help="where instances are generated")
+    ap.add_argument("--policies", nargs="+", choices=POLICIES, default=list(POLICIES),
+                    help="which of the published files to run (all four)")
+    ap.add_argument("--extra", nargs="+", default=[], metavar="LABEL=PATH",
+                    help="more rules (policy files) for the same solves; one class only")
     args = ap.parse_args(argv)  # fmt: skip
     root = policy_dir()
+    extra = {}
+    for item in args.extra:
+        label, sep, path = item.partition("=")
+        if not sep or not label or "/" in label:
+            ap.error(f"--extra takes LABEL=PATH with a label without '/', got {item!r}")
+        extra[path] = label
+    if extra and len(args.classes) > 1:
+        ap.error("--extra needs exactly one class")
     for cls in args.classes:
         labels = {"relpscost": "relpscost"}
-        for stem in POLICIES:
+        for stem in args.policies:
             path = root / cls / f"{stem}.pkl"
             if not path.is_file():
                 print(f"bench_rl2branch: error: {path} not found (set ORLEARN_RL2BRANCH)", file=sys.stderr)
                 return 2
             labels[str(path)] = f"{cls}/{stem}"
+        labels.update(extra)
         try:
             files = resolve_instances([f"{cls}/rl2branch"], args.instances, "test", args.cache_dir)
             results = solve_batch(

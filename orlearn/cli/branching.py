@@ -80,8 +80,9 @@ def _register_train_rl(verbs: Any) -> None:
     p.add_argument("distributions", nargs="+", metavar="DIST",
                    help="registry name (e.g. setcover/small), instance file or directory")
     p.add_argument("--init", default="gnn",
-                   help="imitation policy to start from: gnn, gnn:NAME or PATH.pt (default gnn); "
-                        "a branching-rl file continues its training")
+                   help="imitation policy to start from: gnn, gnn:NAME, PATH.pt or a published "
+                        "rl2branch PATH/il.pkl (the RL policy then reads Ecole's observation; "
+                        "default gnn); a branching-rl file continues its training")
     p.add_argument("-o", "--out", required=True, help="policy file to write (.pt)")
     p.add_argument("--rounds", type=int, default=20, help="collect-and-update rounds (20)")
     p.add_argument("--episodes", type=int, default=8, help="episodes (solves) per round (8)")

@@ -160,15 +160,18 @@ class RLResult:
 def initial_network(init: str | Path, config: RLConfig) -> tuple[RevivedQNet, str]:
     """The network training starts from and a description of where it came from.
 
-    ``init``: an imitation policy (``gnn``, ``gnn:NAME``, a ``branching`` .pt file) or a
+    ``init``: an imitation policy (``gnn``, ``gnn:NAME``, a ``branching`` .pt file, or a
+    published rl2branch ``il.pkl``, whose Ecole observation the network then reads) or a
     ``branching-rl`` file to continue from.
     """
     from orlearn.branching.loader import load_branching_policy, resolve_policy_path
+    from orlearn.branching.revibranch.policy import RLBranchingPolicy
     from orlearn.policy_file import load_policy
 
     path = resolve_policy_path(init)
-    pf = load_policy(path)
-    if pf.kind == KIND:
+    prior = load_branching_policy(path)
+    if isinstance(prior, RLBranchingPolicy):
+        # A fresh network from the file: the loader's copy is cached and must stay as it is.
         pf = load_policy(path, kind=KIND, feature_version=FEATURE_VERSION)
         net = net_from_policy_file(pf)
         keys = ("revival", "max_path", "prior_weight", "max_advantage")
@@ -180,15 +183,14 @@ def initial_network(init: str | Path, config: RLConfig) -> tuple[RevivedQNet, st
                 + ", ".join(f"{k}={getattr(config, k)}" for k in keys)
             )
         return net, f"{path} (branching-rl)"
-    gnn = load_branching_policy(path).model
     # Seed here: loading may or may not build a network (the loader caches), which draws numbers.
     torch.manual_seed(config.seed)
     net = from_imitation(
-        gnn, heads=config.heads, layers=config.layers, max_path=config.max_path,
+        prior, heads=config.heads, layers=config.layers, max_path=config.max_path,
         revival=config.revival, prior_weight=config.prior_weight,
         max_advantage=config.max_advantage,
     )  # fmt: skip
-    return net, f"{path} (imitation)"
+    return net, f"{path} (imitation, {net.observation} observation)"
 
 
 class Learner:

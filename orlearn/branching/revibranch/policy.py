@@ -55,6 +55,14 @@ per decision, when the episode is recorded, so the learner trains on stored embe
 of re-running message passing over every ancestor graph: see
 :mod:`orlearn.branching.revibranch.buffer`. With ``revival`` off the path is
 empty and the context sees the current state only (the ablation "RL without revival").
+
+*The prior's observation.* The network reads the graph its prior was trained on: orlearn's own
+features (:class:`~orlearn.branching.observation.ObservationBuilder`, an imitation policy of
+``orlearn branching train``) or Ecole's ``NodeBipartite`` (a published rl2branch ``il.pkl``,
+:mod:`orlearn.branching.published`). :func:`from_imitation` takes the observation's name
+(``observation``, one of :data:`OBSERVATIONS`) and the prior GNN's shape (feature counts,
+post-convolution normalisation) from the prior, the policy file keeps both, and
+:meth:`RLBranchingPolicy.observation_function` gives the rule that observation again.
 """
 
 from __future__ import annotations
@@ -68,8 +76,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from orlearn.branching.ecole_observation import NodeBipartite
 from orlearn.branching.model import BipartiteData, BranchingGNN
-from orlearn.branching.observation import FEATURE_VERSION, Observation, ObservationBuilder
+from orlearn.branching.observation import (
+    FEATURE_VERSION,
+    Observation,
+    ObservationBuilder,
+    ObservationFunction,
+)
 from orlearn.branching.revibranch import MAX_ADVANTAGE, PRIOR_WEIGHT
 from orlearn.errors import PolicyFileError
 
@@ -82,6 +96,8 @@ VALUE_INIT_BIAS = -4.0
 #: over the candidates, residual bounded by a learned stake); a policy or checkpoint made for
 #: another one is refused, as for the observation features.
 PATH_VERSION = 4
+#: The observation functions a prior may read, by name (``ObservationFunction.name``).
+OBSERVATIONS: dict[str, type] = {ObservationBuilder.name: ObservationBuilder, NodeBipartite.name: NodeBipartite}
 
 
 @dataclass
@@ -126,9 +142,16 @@ class RevivedQNet(nn.Module):
     def __init__(
         self, emb: int = 64, heads: int = 4, layers: int = 1, max_path: int = 16,
         revival: bool = True, prior_weight: float = PRIOR_WEIGHT,
-        max_advantage: float = MAX_ADVANTAGE,
+        max_advantage: float = MAX_ADVANTAGE, observation: str = ObservationBuilder.name,
+        gnn: dict[str, Any] | None = None,
     ) -> None:  # fmt: skip
+        """``observation``: the name of the features the prior reads (:data:`OBSERVATIONS`);
+        ``gnn``: the prior :class:`BranchingGNN`'s arguments besides ``emb`` (feature counts,
+        ``post``), for a prior that does not read orlearn's own features."""
         super().__init__()
+        if observation not in OBSERVATIONS:
+            known = ", ".join(sorted(OBSERVATIONS))
+            raise ValueError(f"unknown observation {observation!r} (known: {known})")
         if emb % heads:
             raise ValueError(f"embedding size {emb} is not a multiple of {heads} heads")
         if not (prior_weight > 0 and math.isfinite(prior_weight)):
@@ -138,7 +161,9 @@ class RevivedQNet(nn.Module):
         self.prior_weight, self.max_advantage = float(prior_weight), float(max_advantage)
         self.emb, self.heads, self.layers = emb, heads, layers
         self.max_path, self.revival = max_path, revival
-        self.gnn = BranchingGNN(emb=emb)
+        self.observation = observation
+        self.gnn_args = dict(gnn or {})
+        self.gnn = BranchingGNN(emb=emb, **self.gnn_args)
         self.gnn.requires_grad_(False)  # imitation encoder and head: frozen (see module doc)
         self.state_proj = nn.Linear(2 * emb, emb)
         self.pair_proj = nn.Linear(3 * emb, emb)
@@ -157,20 +182,35 @@ class RevivedQNet(nn.Module):
         nn.init.constant_(self.stake[-1].bias, VALUE_INIT_BIAS)
 
     def hyperparameters(self) -> dict[str, Any]:
-        """What :class:`RevivedQNet` needs to be rebuilt."""
-        return {
+        """What :class:`RevivedQNet` needs to be rebuilt (the observation and the prior GNN's
+        shape only when they are not orlearn's own)."""
+        hp = {
             "emb": self.emb, "heads": self.heads, "layers": self.layers,
             "max_path": self.max_path, "revival": self.revival,
             "prior_weight": self.prior_weight, "max_advantage": self.max_advantage,
         }  # fmt: skip
+        if self.observation != ObservationBuilder.name:
+            hp["observation"] = self.observation
+        if self.gnn_args:
+            hp["gnn"] = dict(self.gnn_args)
+        return hp
+
+    def observation_function(self) -> ObservationFunction:
+        """A fresh observation function of the features the prior (and so this network) reads."""
+        return OBSERVATIONS[self.observation]()
 
     @torch.no_grad()
     def encode(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor]:
         """Candidate embeddings (n_cands, emb) and state embedding (2 emb,) of one node: the
         mean and max of the candidates' embeddings."""
+        x_v = torch.from_numpy(obs.var_features)
+        if self.observation == NodeBipartite.name:
+            # Ecole's incumbent features are NaN before the first solution; rl2branch's model
+            # (and PublishedPolicy) reads them as 0.
+            x_v = torch.nan_to_num(x_v, nan=0.0)
         data = BipartiteData(
             x_c=torch.from_numpy(obs.cons_features),
-            x_v=torch.from_numpy(obs.var_features),
+            x_v=x_v,
             edge_index=torch.from_numpy(obs.edge_index),
             edge_attr=torch.from_numpy(obs.edge_features),
         )
@@ -304,14 +344,29 @@ class RLBranchingPolicy:
     def name(self) -> str:
         return self.path.stem if self.path is not None else "revibranch"
 
-    def observation_function(self) -> ObservationBuilder:
-        """A fresh observation function of the features this policy reads (orlearn's own)."""
-        return ObservationBuilder()
+    def observation_function(self) -> ObservationFunction:
+        """A fresh observation function of the features this policy reads: its prior's
+        (orlearn's own, or Ecole's for a network trained from a published ``il.pkl``)."""
+        return self.net.observation_function()
 
 
-def from_imitation(gnn: BranchingGNN, **hyperparameters: Any) -> RevivedQNet:
-    """A Q-network whose encoder and scoring head are copies of an imitation GNN's."""
-    net = RevivedQNet(emb=gnn.emb, **hyperparameters)
+def from_imitation(prior: Any, observation: str | None = None, **hyperparameters: Any) -> RevivedQNet:
+    """A Q-network whose encoder and scoring head are copies of an imitation GNN's.
+
+    ``prior``: a :class:`BranchingGNN`, or a loaded imitation policy (anything with ``model``
+    and ``observation_function()``: orlearn's :class:`~orlearn.branching.policy.BranchingPolicy`,
+    a published :class:`~orlearn.branching.published.PublishedPolicy`), whose observation the
+    network then reads. ``observation`` names it for a bare GNN (default orlearn's own).
+    """
+    gnn = prior
+    if not isinstance(prior, BranchingGNN):
+        gnn = prior.model
+        if observation is None:
+            observation = prior.observation_function().name
+    shape = {k: v for k, v in gnn.hyperparameters().items() if k != "emb"}
+    net = RevivedQNet(
+        emb=gnn.emb, observation=observation or ObservationBuilder.name, gnn=shape, **hyperparameters
+    )
     net.gnn.load_state_dict(gnn.state_dict())
     net.gnn.load_normalization(gnn.normalization())
     return net

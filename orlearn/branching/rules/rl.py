@@ -1,7 +1,8 @@
 """The ReviBranch branching rule: a pyscipopt ``Branchrule`` driven by a :class:`RevivedQNet`.
 
-At each node with a solved LP it builds the observation (the imitation policy's
-:class:`~orlearn.branching.observation.ObservationBuilder`), encodes it once with the frozen GNN,
+At each node with a solved LP it builds the observation (its policy's observation function:
+:class:`~orlearn.branching.observation.ObservationBuilder`, or Ecole's NodeBipartite for a network trained
+from a published ``il.pkl``), encodes it once with the frozen GNN,
 gathers the revived trajectory (the state and action embeddings it remembered for the
 decisions on the node's search-tree path, found by walking SCIP's parent links) and branches on
 the candidate with the highest KL-regularised score ``lambda log pi_0 + Q``
