@@ -5,7 +5,8 @@ distributions the policies were trained on, generated into ``--cache-dir``) unde
 clock, one solve at a time by default so that times compare, with relpscost and the four files
 ``$ORLEARN_RL2BRANCH/<class>/{il,mdp,tmdp+DFS,tmdp+ObjLim}.pkl`` (default
 ``../shared/benchmarks/rl2branch`` from the repository root). Results are appended to
-``<out>/<class>.jsonl`` (a rerun resumes). Prints per class: solved, shifted geometric means of
+``<out>/<class>.jsonl`` (a rerun resumes); ``--transfer`` solves rl2branch's larger transfer
+instances instead (``<class>/rl2branch-transfer``, results in ``<out>/<class>-transfer.jsonl``). Prints per class: solved, shifted geometric means of
 time (shift 1 s), nodes (shift 10) and LP iterations (shift 100) over the instances every rule
 solved, the ratios to ``il``, and any instance where two rules that solved it disagree on the
 optimum::
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="which of the published files to run (all four)")
     ap.add_argument("--extra", nargs="+", default=[], metavar="LABEL=PATH",
                     help="more rules (policy files) for the same solves; one class only")
+    ap.add_argument("--transfer", action="store_true",
+                    help="solve rl2branch's larger transfer instances (<class>/rl2branch-transfer)")
     args = ap.parse_args(argv)  # fmt: skip
     root = policy_dir()
     extra = {}
@@ -122,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         extra[path] = label
     if extra and len(args.classes) > 1:
         ap.error("--extra needs exactly one class")
+    dist, suffix = ("rl2branch-transfer", "-transfer") if args.transfer else ("rl2branch", "")
     for cls in args.classes:
         labels = {"relpscost": "relpscost"}
         for stem in args.policies:
@@ -132,16 +136,16 @@ def main(argv: list[str] | None = None) -> int:
             labels[str(path)] = f"{cls}/{stem}"
         labels.update(extra)
         try:
-            files = resolve_instances([f"{cls}/rl2branch"], args.instances, "test", args.cache_dir)
+            files = resolve_instances([f"{cls}/{dist}"], args.instances, "test", args.cache_dir)
             results = solve_batch(
                 files, list(labels), settings=args.settings, params={"timing/clocktype": 1},
                 time_limit=args.time_limit, timeout_margin=3.0 * args.time_limit, jobs=args.jobs,
-                output=args.out / f"{cls}.jsonl", progress=False,
+                output=args.out / f"{cls}{suffix}.jsonl", progress=False,
             )  # fmt: skip
         except OrlearnError as exc:
             print(f"bench_rl2branch: error: {exc}", file=sys.stderr)
             return 2
-        print(f"\n{cls}/rl2branch, test split, {len(files)} instances, settings {args.settings}, "
+        print(f"\n{cls}/{dist}, test split, {len(files)} instances, settings {args.settings}, "
               f"CPU clock, limit {args.time_limit:g} s, {args.jobs} job(s), load {os.getloadavg()[0]:.1f}\n")  # fmt: skip
         print(table(results, labels))
     return 0

@@ -102,6 +102,11 @@ RL2BRANCH_SHAPES = {  # (variables, constraints) of lascavana/rl2branch's classe
     "indset/rl2branch": (500, None),  # one row per clique of the cover
     "mknapsack/rl2branch": (600, 106),
     "ufacilities/rl2branch": (35 * 35 + 35, 35 + 35 + 1 + 35 * 35),
+    "setcover/rl2branch-transfer": (1000, 500),
+    "cauctions/rl2branch-transfer": (1000, None),
+    "indset/rl2branch-transfer": (1000, None),
+    "mknapsack/rl2branch-transfer": (1200, 112),
+    "ufacilities/rl2branch-transfer": (60 * 35 + 35, 60 + 35 + 1 + 60 * 35),
 }
 
 
