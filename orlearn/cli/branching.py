@@ -114,7 +114,10 @@ def _register_train_rl(verbs: Any) -> None:
                    help="held-out instances (folder, files, or a registry name: its first 20 "
                         "valid-split instances) for a greedy evaluation against the --init policy")
     p.add_argument("--eval-every", type=int, default=0, metavar="K",
-                   help="evaluate after every K-th round and the last (0: never)")
+                   help="evaluate after every K-th round and the last (0: never); the best "
+                        "evaluated network goes to OUT's stem + .best.pt")
+    p.add_argument("--eval-instances", type=int, default=20, metavar="N",
+                   help="valid-split instances per registry name in --eval (20)")
     p.add_argument("-n", "--instances", type=int, default=100,
                    help="training instances per registry name (100)")
     p.add_argument("--time-limit", type=float, default=300.0, help="seconds per episode (300)")
@@ -195,7 +198,7 @@ def _train_rl(args: argparse.Namespace) -> int:
         executor=args.executor, address=args.address,
         episodes_per_worker=args.episodes_per_worker, cache_dir=args.cache_dir,
         resume=not args.no_resume, show_progress=True, evaluate=args.eval,
-        eval_every=args.eval_every if args.eval else 0,
+        eval_every=args.eval_every if args.eval else 0, eval_instances=args.eval_instances,
     )  # fmt: skip
     history = result.history
     print(f"wrote {result.policy} (checkpoint {result.checkpoint})")
@@ -207,6 +210,8 @@ def _train_rl(args: argparse.Namespace) -> int:
         print(f"greedy evaluation after round {int(r)}: nodes / init "
               f"{history['eval_nodes_ratio'][k]:.3f}, LP iterations / init "
               f"{history['eval_lp_ratio'][k]:.3f} ({int(history['eval_solved'][k])} solved by both)")
+    if result.best is not None:
+        print(f"best evaluated network (round {result.best_round}): {result.best}")
     if result.curves is not None:
         print(f"learning curves: {result.curves}")
     return 0

@@ -155,6 +155,8 @@ class RLResult:
     curves: Path | None
     history: dict[str, list[float]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    best: Path | None = None  # the best evaluated network (``evaluate`` runs only)
+    best_round: int | None = None
 
 
 def initial_network(init: str | Path, config: RLConfig) -> tuple[RevivedQNet, str]:
@@ -327,6 +329,7 @@ def train_revibranch(
     show_progress: bool = False,
     evaluate: list[str] | None = None,
     eval_every: int = 0,
+    eval_instances: int = 20,
 ) -> RLResult:
     """Train a ReviBranch policy on instances of ``distributions``; save it to ``out``.
 
@@ -342,13 +345,17 @@ def train_revibranch(
     The episodes, and so the training, are the same as with local workers.
 
     ``evaluate`` (instance files or folders, or registry names: their first 20 *valid*
-    instances, never trained or tested on) with ``eval_every = k > 0``: after every k-th round (and the last) the current network acts greedily on them,
+    instances, ``eval_instances`` of them, never trained or tested on) with ``eval_every = k > 0``:
+    after every k-th round (and the last) the current network acts greedily on them,
     and so does the ``init`` policy (once); the history gets ``eval_round``,
     ``eval_nodes_ratio`` and ``eval_lp_ratio`` (shifted geometric means, shifts 10 nodes / 100
     LP iterations, over the instances both solved within the episode time limit, RL over
     ``init``). Each evaluated network is kept as ``<out stem>.evals/round<k>.pt`` with its
     solves in ``<out stem>.evals/results.jsonl`` (so that the best one can be picked, and a
-    resumed run does not solve again).
+    resumed run does not solve again). The best evaluated network so far (most instances solved,
+    then the smallest ratio of the trained reward: nodes or LP iterations) is also written to
+    ``<out stem>.best.pt``, its round in ``metadata["best_eval_round"]``: the checkpoint to pick
+    on held-out data rather than the last one.
     """
     config = config or RLConfig()
     run = _Run.checked(
@@ -358,7 +365,9 @@ def train_revibranch(
     )  # fmt: skip
     run.instances = _instance_files(distributions, config.n_instances, "train", cache_dir)
     if evaluate and eval_every:
-        run.eval_files = _instance_files(evaluate, None, "valid", cache_dir)
+        if eval_instances < 1:
+            raise OrlearnError(f"eval_instances must be >= 1, got {eval_instances}")
+        run.eval_files = _instance_files(evaluate, eval_instances, "valid", cache_dir)
     out = run.out
     curves = Path(curves) if curves is not None else out.with_name(out.stem + ".curves.png")
     config.seed_everything()
@@ -381,8 +390,11 @@ def train_revibranch(
     png = trainer.save_curves(
         curves, ["relative_size", "loss"], title=f"{out.stem}: episode size / reference, Q loss", logy=True
     )
+    best_round = best_eval_round(trainer.history, config.reward) if run.eval_files else None
     return RLResult(
-        policy=out, checkpoint=trainer.checkpoint, curves=png, history=trainer.history, metadata=metadata
+        policy=out, checkpoint=trainer.checkpoint, curves=png, history=trainer.history,
+        metadata=metadata, best=best_path(out) if best_round is not None else None,
+        best_round=best_round,
     )  # fmt: skip
 
 
@@ -442,13 +454,50 @@ def _fit(trainer: Trainer, learner: Learner, run: _Run) -> None:
             stats = learner.add_episodes(_play_round(_round_tasks(learner, run.instances, run.out, r), run))
             stats["loss"] = learner.update(config.updates_per_round)
             stats["epsilon"] = config.epsilon(r)
+            best = False
             if run.eval_files and (rounds_done % run.eval_every == 0 or rounds_done == config.rounds):
                 stats.update(_evaluate(learner.net, run, rounds_done))
+                best = _is_best(stats, trainer.history, config.reward)
             trainer.log(stats)
+            if best:  # after logging, so that its card counts this round's episodes
+                meta = {**_metadata(trainer, learner, run), "rounds": rounds_done, "best_eval_round": rounds_done}
+                save_rl_policy(best_path(run.out), learner.net, meta)
             trainer.status = (
                 f"nodes {stats.get('nodes', float('nan')):.0f} "
                 f"loss {stats['loss']:.4f} failed {int(stats['failed'])}"
             )
+
+
+def best_path(out: str | Path) -> Path:
+    """Where training into ``out`` keeps its best evaluated network."""
+    out = Path(out)
+    return out.with_name(out.stem + ".best.pt")
+
+
+def _eval_rank(solved: float, ratio: float) -> tuple[float, float]:
+    """Evaluations order by instances solved by both rules (more first), then ratio (smaller)."""
+    return (-solved, ratio if math.isfinite(ratio) else math.inf)
+
+
+def _ratio_key(reward: str) -> str:
+    return "eval_nodes_ratio" if reward == "nodes" else "eval_lp_ratio"
+
+
+def _is_best(stats: dict[str, float], history: dict[str, list[float]], reward: str) -> bool:
+    """Whether this evaluation beats every earlier one of the run."""
+    key = _ratio_key(reward)
+    mine = _eval_rank(stats["eval_solved"], stats[key])
+    earlier = zip(history.get("eval_solved", []), history.get(key, []))
+    return all(mine < _eval_rank(s, r) for s, r in earlier)
+
+
+def best_eval_round(history: dict[str, list[float]], reward: str) -> int | None:
+    """The round of the run's best evaluation (the earliest of equals), None without one."""
+    key = _ratio_key(reward)
+    entries = list(zip(history.get("eval_solved", []), history.get(key, []), history.get("eval_round", [])))
+    if not entries:
+        return None
+    return int(min(entries, key=lambda e: _eval_rank(e[0], e[1]))[2])
 
 
 def _play_round(tasks: list[EpisodeTask], run: _Run) -> list[Episode]:

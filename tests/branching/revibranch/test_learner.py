@@ -18,6 +18,8 @@ from orlearn.branching.revibranch.episode import EpisodeTask, failed_episode, ru
 from orlearn.branching.revibranch.learner import (
     Learner,
     RLConfig,
+    best_eval_round,
+    best_path,
     checkpoint_path,
     load_checkpoint,
     train_revibranch,
@@ -108,6 +110,20 @@ def test_weakly_trained_policy_keeps_the_imitation_choices(cli_run: Path) -> Non
     assert history["eval_round"] == [2.0] and history["eval_solved"] == [4.0]
     assert history["eval_nodes_ratio"][0] > 0 and history["eval_lp_ratio"][0] > 0
     assert cli_run.with_name("rl.evals").joinpath("round2.pt").is_file()
+    best = load_rl_policy(best_path(cli_run))  # the only evaluation is the best one
+    assert best.metadata["best_eval_round"] == 2 and best.metadata["rounds"] == 2
+
+
+def test_the_best_evaluation_solves_most_then_has_the_smallest_ratio() -> None:
+    history = {
+        "eval_round": [5.0, 10.0, 15.0, 20.0],
+        "eval_solved": [20.0, 19.0, 20.0, 20.0],
+        "eval_nodes_ratio": [0.95, 0.70, 0.90, 0.90],
+        "eval_lp_ratio": [0.80, 0.60, 1.10, float("nan")],
+    }
+    assert best_eval_round(history, "nodes") == 15  # round 10 solved fewer; 20 only ties 15
+    assert best_eval_round(history, "lp") == 5  # NaN ranks last
+    assert best_eval_round({}, "nodes") is None
 
 
 def test_resume_from_a_checkpoint_makes_the_same_next_round(
