@@ -8,7 +8,7 @@ clock, one solve at a time by default so that times compare, with relpscost and 
 ``<out>/<class>.jsonl`` (a rerun resumes); ``--transfer`` solves rl2branch's larger transfer
 instances instead (``<class>/rl2branch-transfer``, results in ``<out>/<class>-transfer.jsonl``). Prints per class: solved, shifted geometric means of
 time (shift 1 s), nodes (shift 10) and LP iterations (shift 100) over the instances every rule
-solved, the ratios to ``il``, and any instance where two rules that solved it disagree on the
+solved, the ratios to ``il`` (for nodes with a paired 95 % interval), and any instance where two rules that solved it disagree on the
 optimum::
 
     python scripts/bench_rl2branch.py mknapsack -n 5 --time-limit 60 --out runs/rl2branch
@@ -21,7 +21,9 @@ then also gives nodes and LP iterations relative to ``tmdp+DFS`` when it is amon
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -38,6 +40,18 @@ SHIFTS = {"time": 1.0, "nodes": 10.0, "lp_iterations": 100.0}
 def policy_dir() -> Path:
     default = Path(__file__).resolve().parents[1] / "../shared/benchmarks/rl2branch"
     return Path(os.environ.get("ORLEARN_RL2BRANCH", default)).resolve()
+
+
+def paired_interval(values: list[float], base: list[float], shift: float) -> tuple[float, float]:
+    """95 % interval of the geometric mean of ``(value + shift) / (base + shift)`` over paired
+    instances (normal approximation of the mean log ratio): how far a table's ratio can move
+    with another draw of instances of the same size."""
+    logs = [math.log((v + shift) / (b + shift)) for v, b in zip(values, base)]
+    if len(logs) < 2:
+        return (math.nan, math.nan)
+    half = 1.96 * statistics.stdev(logs) / math.sqrt(len(logs))
+    mean = statistics.fmean(logs)
+    return (math.exp(mean - half), math.exp(mean + half))
 
 
 def table(results: list, labels: dict[str, str]) -> str:
@@ -65,8 +79,9 @@ def table(results: list, labels: dict[str, str]) -> str:
     extra = rl is not None and any(
         label != "relpscost" and "/" not in label for label in labels.values()
     )  # rules beyond the published ones: compare them with the best published RL policy too
-    head = "| rule | solved | time (s) | nodes | LP iterations | time / il | nodes / il | LP / il |"
-    rule_line = "|---|---|---|---|---|---|---|---|"
+    head = ("| rule | solved | time (s) | nodes | LP iterations | time / il | nodes / il "
+            "| 95 % interval | LP / il |")  # fmt: skip
+    rule_line = "|---|---|---|---|---|---|---|---|---|"
     if extra:
         head += " nodes / tmdp+DFS | LP / tmdp+DFS |"
         rule_line += "---|---|"
@@ -82,11 +97,16 @@ def table(results: list, labels: dict[str, str]) -> str:
         def ratio(key: str, m: dict = m, b: dict = b) -> str:
             return f"{m[key] / b[key]:.3f}" if common and b[key] else "-"
 
+        low, high = paired_interval(
+            [by_rule[rule][i].nodes for i in common], [by_rule[base][i].nodes for i in common],
+            SHIFTS["nodes"],
+        )  # fmt: skip
+        interval = f"{low:.2f}-{high:.2f}" if rule != base and math.isfinite(low) else "-"
         cells = [f"{m[k]:.2f}" if common else "-" for k in ("time",)]
         cells += [f"{m[k]:.1f}" if common else "-" for k in ("nodes", "lp_iterations")]
         row = (
             f"| {labels[rule]} | {solved}/{len(instances)} | " + " | ".join(cells)
-            + f" | {ratio('time')} | {ratio('nodes')} | {ratio('lp_iterations')} |"
+            + f" | {ratio('time')} | {ratio('nodes')} | {interval} | {ratio('lp_iterations')} |"
         )  # fmt: skip
         if extra:
             assert rl is not None
