@@ -34,6 +34,7 @@ import argparse
 import json
 import math
 import os
+import random
 import re
 import statistics
 import sys
@@ -85,6 +86,30 @@ def optimum_agreement(results: list, tol: float = 1e-6) -> tuple[int, list[str]]
             detail = ", ".join(f"{label(rule)} {val:.6g}" for rule, val in v.items())
             bad.append(f"{Path(inst).name} ({detail})")
     return len(compared), bad
+
+
+def paired_time_interval(results: list, rule: str, base: str) -> tuple[float, float] | None:
+    """95 % bootstrap interval of the time ratio (1-shifted geometric means) of ``rule`` to
+    ``base``, resampling the instances both ran (pairs kept together; times at the limit count as
+    the limit; 2,000 resamples, seed 0): how far the table's ratio can move with another draw of
+    instances."""
+    from orlearn.solver.metrics import shifted_geometric_mean
+
+    times: dict[str, dict[str, float]] = {}
+    for r in results:
+        if r.rule in (rule, base) and r.solving_time is not None:
+            times.setdefault(r.instance, {})[r.rule] = r.solving_time
+    pairs = [(t[rule], t[base]) for t in times.values() if len(t) == 2]
+    if len(pairs) < 2:
+        return None
+    rng = random.Random(0)
+    ratios = []
+    for _ in range(2000):
+        sample = rng.choices(pairs, k=len(pairs))
+        ratios.append(shifted_geometric_mean([p[0] for p in sample], 1.0)
+                      / shifted_geometric_mean([p[1] for p in sample], 1.0))  # fmt: skip
+    ratios.sort()
+    return (ratios[int(0.025 * len(ratios))], ratios[int(0.975 * len(ratios)) - 1])
 
 
 def per_node_ms(results: list) -> dict[str, float]:
@@ -243,6 +268,9 @@ def _section(
                 entry.setdefault("time ratios", {}).setdefault(label(rule), {})[base] = (
                     by_rule[rule].time / ref.time
                 )
+                interval = paired_time_interval(results, rule, base)
+                if interval is not None:
+                    entry.setdefault("time ratio intervals", {}).setdefault(label(rule), {})[base] = interval
     fsb = by_rule.get("vanillafullstrong")
     for rule in rules:
         if rule not in BASELINES and fsb is not None and fsb.nodes > 0:
@@ -308,7 +336,7 @@ def _overview(summary: dict) -> str:
         return re.sub(r"rl2branch:[^/]+/il\.pkl", "il.pkl", rule)
 
     rules = list(dict.fromkeys(generic(row["rule"]) for e in summary.values() for row in e["rows"]))
-    head = ["class", "settings", "n", *rules, "best learned", "x relpscost", "x pscost"]
+    head = ["class", "settings", "n", *rules, "best learned", "x relpscost (95 % interval)", "x pscost"]
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for key, entry in summary.items():
         dist, settings = key.split(" ")
@@ -319,9 +347,15 @@ def _overview(summary: dict) -> str:
         ratios = {generic(r): v for r, v in entry.get("time ratios", {}).items()}
         best = min(ratios, key=lambda r: ratios[r].get("relpscost", math.inf)) if ratios else None
         relps = f"{ratios[best]['relpscost']:.2f}" if best and "relpscost" in ratios[best] else "-"
+        intervals = {generic(r): v for r, v in entry.get("time ratio intervals", {}).items()}
+        low_high = intervals.get(best, {}).get("relpscost") if best else None
+        if low_high is not None and relps != "-":
+            relps += f" ({low_high[0]:.2f}-{low_high[1]:.2f})"
         ps = f"{ratios[best]['pscost']:.2f}" if best and "pscost" in ratios[best] else "-"
         lines.append("| " + " | ".join([dist, settings, str(n), *cells, best or "-", relps, ps]) + " |")
-    return "### Overview (time: 1-shifted geometric mean of solving seconds / nodes: 10-shifted)\n\n" + "\n".join(lines) + "\n"
+    title = ("### Overview (time: 1-shifted geometric mean of solving seconds / nodes: 10-shifted; "
+             "interval: bootstrap over the instances, see paired_time_interval)")  # fmt: skip
+    return title + "\n\n" + "\n".join(lines) + "\n"
 
 
 #: Targets per settings on the small classes: (time ratio bound to relpscost, bound to pscost or
