@@ -34,7 +34,6 @@ import argparse
 import json
 import math
 import os
-import random
 import re
 import statistics
 import sys
@@ -90,10 +89,8 @@ def optimum_agreement(results: list, tol: float = 1e-6) -> tuple[int, list[str]]
 
 def paired_time_interval(results: list, rule: str, base: str) -> tuple[float, float] | None:
     """95 % bootstrap interval of the time ratio (1-shifted geometric means) of ``rule`` to
-    ``base``, resampling the instances both ran (pairs kept together; times at the limit count as
-    the limit; 2,000 resamples, seed 0): how far the table's ratio can move with another draw of
-    instances."""
-    from orlearn.solver.metrics import shifted_geometric_mean
+    ``base`` over the instances both ran (times at the limit count as the limit)."""
+    from orlearn.solver.metrics import ratio_interval
 
     times: dict[str, dict[str, float]] = {}
     for r in results:
@@ -102,14 +99,7 @@ def paired_time_interval(results: list, rule: str, base: str) -> tuple[float, fl
     pairs = [(t[rule], t[base]) for t in times.values() if len(t) == 2]
     if len(pairs) < 2:
         return None
-    rng = random.Random(0)
-    ratios = []
-    for _ in range(2000):
-        sample = rng.choices(pairs, k=len(pairs))
-        ratios.append(shifted_geometric_mean([p[0] for p in sample], 1.0)
-                      / shifted_geometric_mean([p[1] for p in sample], 1.0))  # fmt: skip
-    ratios.sort()
-    return (ratios[int(0.025 * len(ratios))], ratios[int(0.975 * len(ratios)) - 1])
+    return ratio_interval([p[0] for p in pairs], [p[1] for p in pairs], 1.0)
 
 
 def per_node_ms(results: list) -> dict[str, float]:

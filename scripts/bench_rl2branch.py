@@ -23,14 +23,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import random
 import sys
 from pathlib import Path
 
 from orlearn.branching.plugin import solve_batch
 from orlearn.errors import OrlearnError
 from orlearn.milp.io import resolve_instances
-from orlearn.solver.metrics import shifted_geometric_mean
+from orlearn.solver.metrics import ratio_interval, shifted_geometric_mean
 
 CLASSES = ("setcover", "cauctions", "indset", "ufacilities", "mknapsack")
 POLICIES = ("il", "mdp", "tmdp+DFS", "tmdp+ObjLim")
@@ -40,23 +39,6 @@ SHIFTS = {"time": 1.0, "nodes": 10.0, "lp_iterations": 100.0}
 def policy_dir() -> Path:
     default = Path(__file__).resolve().parents[1] / "../shared/benchmarks/rl2branch"
     return Path(os.environ.get("ORLEARN_RL2BRANCH", default)).resolve()
-
-
-def paired_interval(values: list[float], base: list[float], shift: float) -> tuple[float, float]:
-    """95 % bootstrap interval of the ratio of shifted geometric means of ``values`` to ``base``,
-    resampling the paired instances (2,000 resamples, seed 0): how far a table's ratio can move
-    with another draw of instances of the same size."""
-    pairs = list(zip(values, base))
-    if len(pairs) < 2:
-        return (math.nan, math.nan)
-    rng = random.Random(0)
-    ratios = []
-    for _ in range(2000):
-        sample = rng.choices(pairs, k=len(pairs))
-        ratios.append(shifted_geometric_mean([p[0] for p in sample], shift)
-                      / shifted_geometric_mean([p[1] for p in sample], shift))  # fmt: skip
-    ratios.sort()
-    return (ratios[int(0.025 * len(ratios))], ratios[int(0.975 * len(ratios)) - 1])
 
 
 def table(results: list, labels: dict[str, str]) -> str:
@@ -102,7 +84,7 @@ def table(results: list, labels: dict[str, str]) -> str:
         def ratio(key: str, m: dict = m, b: dict = b) -> str:
             return f"{m[key] / b[key]:.3f}" if common and b[key] else "-"
 
-        low, high = paired_interval(
+        low, high = ratio_interval(
             [by_rule[rule][i].nodes for i in common], [by_rule[base][i].nodes for i in common],
             SHIFTS["nodes"],
         )  # fmt: skip

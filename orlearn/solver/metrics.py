@@ -37,6 +37,32 @@ def shifted_geometric_mean(values: Iterable[float], shift: float = 1.0) -> float
     return math.exp(math.fsum(math.log(v + shift) for v in values) / len(values)) - shift
 
 
+def ratio_interval(
+    values: Sequence[float], base: Sequence[float], shift: float = 1.0, *,
+    resamples: int = 2000, seed: int = 0, level: float = 0.95,
+) -> tuple[float, float]:  # fmt: skip
+    """Bootstrap interval of ``shifted_geometric_mean(values) / shifted_geometric_mean(base)``
+    over paired instances (``values[i]`` and ``base[i]`` come from one instance and are resampled
+    together): how far a benchmark's ratio can move with another draw of as many instances.
+    Percentile interval at ``level``, seeded; (nan, nan) for fewer than two pairs."""
+    import random
+
+    if len(values) != len(base):
+        raise ValueError("values and base must pair up")
+    pairs = list(zip(values, base))
+    if len(pairs) < 2:
+        return (math.nan, math.nan)
+    rng = random.Random(seed)
+    ratios = []
+    for _ in range(resamples):
+        sample = rng.choices(pairs, k=len(pairs))
+        ratios.append(shifted_geometric_mean([p[0] for p in sample], shift)
+                      / shifted_geometric_mean([p[1] for p in sample], shift))  # fmt: skip
+    ratios.sort()
+    tail = (1.0 - level) / 2.0
+    return (ratios[int(tail * resamples)], ratios[math.ceil((1.0 - tail) * resamples) - 1])
+
+
 @dataclass
 class RuleSummary:
     """One row of a comparison table."""

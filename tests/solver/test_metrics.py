@@ -11,6 +11,7 @@ from rich.console import Console
 
 from orlearn.solver.metrics import (
     performance_profile,
+    ratio_interval,
     shifted_geometric_mean,
     summarize,
     summary_markdown,
@@ -151,3 +152,30 @@ def test_rule_paths_show_as_file_names_and_are_never_cut():
     other = "/elsewhere/setcover_policy_trained_on_a_thousand_instances.pt"
     markdown = summary_markdown(summarize(results + [res("a", other, 1.5, 10)], [path, "relpscost", other]))
     assert other in markdown and path in markdown
+
+
+@given(st.lists(st.floats(0.0, 1e4), min_size=2, max_size=30), st.floats(0.1, 10.0))
+def test_ratio_interval_of_a_scaled_set_is_the_scale(base, factor):
+    """With shift 0 every resample's ratio is exactly the factor."""
+    base = [b + 1.0 for b in base]
+    low, high = ratio_interval([factor * b for b in base], base, 0.0, resamples=200)
+    assert low == pytest.approx(factor) and high == pytest.approx(factor)
+
+
+def test_ratio_interval_brackets_the_ratio_and_narrows_with_more_instances():
+    import random
+
+    rng = random.Random(1)
+    base = [rng.uniform(10, 1000) for _ in range(400)]
+    values = [b * rng.uniform(0.6, 1.2) for b in base]  # about 0.9 x the base
+
+    def width(n):
+        low, high = ratio_interval(values[:n], base[:n], 10.0)
+        ratio = shifted_geometric_mean(values[:n], 10.0) / shifted_geometric_mean(base[:n], 10.0)
+        assert low <= ratio <= high
+        return high - low
+
+    assert width(400) < width(25)
+    assert all(math.isnan(x) for x in ratio_interval([1.0], [2.0]))  # one pair: no interval
+    with pytest.raises(ValueError):
+        ratio_interval([1.0, 2.0], [1.0])
