@@ -344,8 +344,8 @@ def train_revibranch(
     instance as bytes (no shared file system needed), ``episodes_per_worker`` per worker process.
     The episodes, and so the training, are the same as with local workers.
 
-    ``evaluate`` (instance files or folders, or registry names: their first 20 *valid*
-    instances, ``eval_instances`` of them, never trained or tested on) with ``eval_every = k > 0``:
+    ``evaluate`` (instance files or folders, or registry names: their first ``eval_instances``
+    *valid* instances, never trained or tested on) with ``eval_every = k > 0``:
     after every k-th round (and the last) the current network acts greedily on them,
     and so does the ``init`` policy (once); the history gets ``eval_round``,
     ``eval_nodes_ratio`` and ``eval_lp_ratio`` (shifted geometric means, shifts 10 nodes / 100
