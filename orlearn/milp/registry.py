@@ -127,36 +127,30 @@ _RL2BRANCH = [
         n_customers=35, n_facilities=35, ratio=5.0, assignment="binary",
     ),
 ]  # fmt: skip
-_TRANSFER_SRC = "the transfer set of rl2branch's evaluation (Scavuzzo et al. 2022)"
-#: rl2branch's larger "transfer" instances of the same five classes, named DOMAIN/rl2branch-transfer.
+
+
+def _transfer(name: str, what: str, **params: Any) -> Distribution:
+    """rl2branch's larger "transfer" instances of the class ``name``: its training distribution
+    with ``params`` changed (Scavuzzo et al. 2022, the transfer set of their evaluation)."""
+    base = next(d for d in _RL2BRANCH if d.name == name)
+    return replace(
+        base, name=f"{name}-transfer", params={**base.params, **params},
+        description=f"{what}: the transfer set of rl2branch's evaluation (Scavuzzo et al. 2022)",
+    )  # fmt: skip
+
+
+#: The same five classes at rl2branch's transfer sizes, named DOMAIN/rl2branch-transfer.
 _RL2BRANCH_TRANSFER = [
-    _d(
-        "setcover/rl2branch-transfer", "setcover",
-        f"set cover, 500 rows x 1000 columns, density 0.05 (as setcover/small): {_TRANSFER_SRC}",
-        n_rows=500, n_cols=1000, density=0.05, max_cost=100,
-    ),
-    _d(
-        "cauctions/rl2branch-transfer", "cauctions",
-        f"combinatorial auction, 200 items / 1000 bids (as cauctions/medium): {_TRANSFER_SRC}",
-        n_items=200, n_bids=1000, add_item_prob=0.7,
-    ),
-    _d(
-        "indset/rl2branch-transfer", "indset",
-        f"max independent set, Barabasi-Albert 1000 nodes, affinity 4 (as indset/medium): {_TRANSFER_SRC}",
-        n_nodes=1000, graph="barabasi_albert", affinity=4, edge_prob=0.0,
-    ),
-    _d(
-        "mknapsack/rl2branch-transfer", "mknapsack",
-        f"multiple knapsack, 100 items, 12 knapsacks, weights 10..19, profits = weights (subset sum): "
-        f"{_TRANSFER_SRC}",
-        n_items=100, n_knapsacks=12, min_weight=10, max_weight=19, scheme="subset_sum",
-    ),
-    _d(
-        "ufacilities/rl2branch-transfer", "facility",
-        f"capacitated facility location with unsplittable (binary) supply, 60 customers / "
-        f"35 facilities, capacity ratio 5: {_TRANSFER_SRC}",
-        n_customers=60, n_facilities=35, ratio=5.0, assignment="binary",
-    ),
+    _transfer("setcover/rl2branch", "set cover, 500 rows x 1000 columns (as setcover/small)",
+              n_rows=500, n_cols=1000),
+    _transfer("cauctions/rl2branch", "combinatorial auction, 200 items / 1000 bids (as cauctions/medium)",
+              n_items=200, n_bids=1000),
+    _transfer("indset/rl2branch", "max independent set, Barabasi-Albert 1000 nodes (as indset/medium)",
+              n_nodes=1000),
+    _transfer("mknapsack/rl2branch", "multiple knapsack, 100 items, 12 knapsacks, subset sum",
+              n_knapsacks=12),
+    _transfer("ufacilities/rl2branch", "facility location with unsplittable supply, 60 customers / 35 facilities",
+              n_customers=60),
 ]  # fmt: skip
 _DISTRIBUTIONS: list[Distribution] = [
     *(

@@ -454,12 +454,12 @@ def _fit(trainer: Trainer, learner: Learner, run: _Run) -> None:
             stats = learner.add_episodes(_play_round(_round_tasks(learner, run.instances, run.out, r), run))
             stats["loss"] = learner.update(config.updates_per_round)
             stats["epsilon"] = config.epsilon(r)
-            best = False
-            if run.eval_files and (rounds_done % run.eval_every == 0 or rounds_done == config.rounds):
+            evaluated = run.eval_files and (rounds_done % run.eval_every == 0 or rounds_done == config.rounds)
+            if evaluated:
                 stats.update(_evaluate(learner.net, run, rounds_done))
-                best = _is_best(stats, trainer.history, config.reward)
             trainer.log(stats)
-            if best:  # after logging, so that its card counts this round's episodes
+            # After logging: the history then holds this evaluation, and the card this round's episodes.
+            if evaluated and best_eval_round(trainer.history, config.reward) == rounds_done:
                 meta = {**_metadata(trainer, learner, run), "rounds": rounds_done, "best_eval_round": rounds_done}
                 save_rl_policy(best_path(run.out), learner.net, meta)
             trainer.status = (
@@ -474,30 +474,13 @@ def best_path(out: str | Path) -> Path:
     return out.with_name(out.stem + ".best.pt")
 
 
-def _eval_rank(solved: float, ratio: float) -> tuple[float, float]:
-    """Evaluations order by instances solved by both rules (more first), then ratio (smaller)."""
-    return (-solved, ratio if math.isfinite(ratio) else math.inf)
-
-
-def _ratio_key(reward: str) -> str:
-    return "eval_nodes_ratio" if reward == "nodes" else "eval_lp_ratio"
-
-
-def _is_best(stats: dict[str, float], history: dict[str, list[float]], reward: str) -> bool:
-    """Whether this evaluation beats every earlier one of the run."""
-    key = _ratio_key(reward)
-    mine = _eval_rank(stats["eval_solved"], stats[key])
-    earlier = zip(history.get("eval_solved", []), history.get(key, []))
-    return all(mine < _eval_rank(s, r) for s, r in earlier)
-
-
 def best_eval_round(history: dict[str, list[float]], reward: str) -> int | None:
-    """The round of the run's best evaluation (the earliest of equals), None without one."""
-    key = _ratio_key(reward)
-    entries = list(zip(history.get("eval_solved", []), history.get(key, []), history.get("eval_round", [])))
-    if not entries:
-        return None
-    return int(min(entries, key=lambda e: _eval_rank(e[0], e[1]))[2])
+    """The round of the run's best evaluation: most instances solved by both rules, then the
+    smallest ratio of the trained reward (NaN last); the earliest of equals. None without one."""
+    key = "eval_nodes_ratio" if reward == "nodes" else "eval_lp_ratio"
+    entries = zip(history.get("eval_solved", []), history.get(key, []), history.get("eval_round", []))
+    ranked = [((-solved, ratio if math.isfinite(ratio) else math.inf), int(r)) for solved, ratio, r in entries]
+    return min(ranked, key=lambda e: e[0])[1] if ranked else None
 
 
 def _play_round(tasks: list[EpisodeTask], run: _Run) -> list[Episode]:
