@@ -239,7 +239,7 @@ def _section(
     results: list, rules: list[str], dist: str, settings: str, args: argparse.Namespace
 ) -> tuple[dict, str]:
     """The summary entry and the markdown section of one class, size and settings."""
-    from orlearn.solver.metrics import summarize, summary_markdown
+    from orlearn.solver.metrics import summarize, summary_markdown, unsolved_gaps
 
     rows = summarize(results, rules)
     by_rule = {row.rule: row for row in rows}
@@ -275,6 +275,11 @@ def _section(
            else "all agree (relative tolerance 1e-6)")  # fmt: skip
         + "\n"
     )
+    gaps = unsolved_gaps(results)
+    if gaps:
+        agreement += "\nGap left where unsolved (%, per instance): " + "; ".join(
+            f"{label(rule)} {', '.join(f'{g:.2f}' for g in gaps[rule]) or '-'}" for rule in rules if rule in gaps
+        ) + "\n"  # fmt: skip
     text = (
         f"### {dist}: {rows[0].instances if rows else 0} test instances, {settings} settings, "
         f"{args.time_limit:g} s limit ({args.clock} clock)\n\n{table}{agreement}"

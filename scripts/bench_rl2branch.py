@@ -29,7 +29,7 @@ from pathlib import Path
 from orlearn.branching.plugin import solve_batch
 from orlearn.errors import OrlearnError
 from orlearn.milp.io import resolve_instances
-from orlearn.solver.metrics import ratio_interval, shifted_geometric_mean
+from orlearn.solver.metrics import ratio_interval, shifted_geometric_mean, unsolved_gaps
 
 CLASSES = ("setcover", "cauctions", "indset", "ufacilities", "mknapsack")
 POLICIES = ("il", "mdp", "tmdp+DFS", "tmdp+ObjLim")
@@ -99,6 +99,11 @@ def table(results: list, labels: dict[str, str]) -> str:
             assert rl is not None
             row += f" {ratio('nodes', b=means[rl])} | {ratio('lp_iterations', b=means[rl])} |"
         lines.append(row)
+    gaps = unsolved_gaps(r for rule in rules for r in by_rule[rule].values())
+    if gaps:
+        lines.append("\nGap left where unsolved (%, per instance): " + "; ".join(
+            f"{labels[rule]} {', '.join(f'{g:.2f}' for g in gaps[rule]) or '-'}" for rule in rules if rule in gaps
+        ))  # fmt: skip
     for i in instances:
         bounds = {labels[rule]: by_rule[rule][i].primal_bound for rule in rules if by_rule[rule][i].solved}
         values = [v for v in bounds.values() if v is not None]

@@ -63,6 +63,18 @@ def ratio_interval(
     return (ratios[int(tail * resamples)], ratios[math.ceil((1.0 - tail) * resamples) - 1])
 
 
+def unsolved_gaps(results: Iterable[SolveResult]) -> dict[str, list[float]]:
+    """Per rule, the gaps (in %) it left on the instances it did not solve, e.g. at a time
+    limit; a rule with no solution there (gap None) is absent from its list."""
+    gaps: dict[str, list[float]] = {}
+    for r in results:
+        if not r.solved:
+            gaps.setdefault(r.rule, [])
+            if r.gap is not None:
+                gaps[r.rule].append(100.0 * r.gap)
+    return gaps
+
+
 @dataclass
 class RuleSummary:
     """One row of a comparison table."""

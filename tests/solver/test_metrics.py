@@ -16,6 +16,7 @@ from orlearn.solver.metrics import (
     summarize,
     summary_markdown,
     summary_table,
+    unsolved_gaps,
 )
 from orlearn.solver.result import SolveResult
 
@@ -179,3 +180,15 @@ def test_ratio_interval_brackets_the_ratio_and_narrows_with_more_instances():
     assert all(math.isnan(x) for x in ratio_interval([1.0], [2.0]))  # one pair: no interval
     with pytest.raises(ValueError):
         ratio_interval([1.0, 2.0], [1.0])
+
+
+def test_unsolved_gaps_lists_each_rules_gap_where_it_stopped_short():
+    results = [
+        res("a", "relpscost", 10.0, 50, status="time_limit", gap=0.0357),
+        res("a", "gnn", 10.0, 80, status="time_limit", gap=0.0121),
+        res("b", "gnn", 10.0, 40, status="time_limit"),  # no solution: no gap
+        res("b", "relpscost", 3.0, 9, gap=0.0),
+    ]
+    gaps = unsolved_gaps(results)
+    assert gaps["relpscost"] == pytest.approx([3.57]) and gaps["gnn"] == pytest.approx([1.21])
+    assert unsolved_gaps([results[3]]) == {}
